@@ -1,0 +1,44 @@
+# Momentum — two commands matter: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export MOMENTUM_ENV ?= development
+
+.PHONY: run test install install-dev lint bench migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+
+$(VENV)/.installed: $(BIN)/python requirements/base.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements/base.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock
+	$(BIN)/pip install --quiet -r requirements/dev.lock
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## Install, migrate, seed the demo account on an empty database, serve on 127.0.0.1:8000
+run: install
+	$(BIN)/momentum db upgrade
+	$(BIN)/momentum demo --if-empty
+	$(BIN)/momentum serve --host 127.0.0.1 --port 8000
+
+## Install what the tests need and run the whole suite
+test: install-dev
+	$(BIN)/python tests/prepare_browser.py
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: install-dev
+	$(BIN)/ruff check app tests
+	$(BIN)/mypy app
+
+bench: install-dev
+	$(BIN)/python -m app.bench
+
+clean:
+	rm -rf $(VENV) momentum.db
