@@ -1,0 +1,86 @@
+"""create_app(): settings, plugins, routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.db.config import create_db_config
+from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
+from app.domain.accounts.health import healthz, metrics_endpoint, readyz
+from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi, WeeklyGoalsApi
+from app.domain.tracking.pages import TrackingPages
+from app.lib.auth import csrf_guard, provide_optional_user, provide_user
+from app.lib.cache import setup_cache
+from app.lib.htmx import error_response
+from app.lib.metrics import request_middleware
+from app.lib.templating import configure_templates
+from app.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _route_handlers() -> list[object]:
+    from app.domain.goals.controllers import GoalsApi, GoalsPages
+    from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
+    from app.domain.transfer.controllers import TransferApi, TransferPages
+
+    return [
+        healthz, readyz, metrics_endpoint,
+        AuthPagesController, SettingsPageController, AccountsApiController,
+        ProjectsApi, TasksApi, EntriesApi, TimerApi, WeeklyGoalsApi, TrackingPages,
+        ProductivityApi, ProductivityPages, InsightsApi,
+        GoalsApi, GoalsPages,
+        TransferApi, TransferPages,
+        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
+                                   include_in_schema=False),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_cache(settings.cache_url)
+    db_config = create_db_config(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await db_config.get_engine().dispose()
+
+    return Litestar(
+        route_handlers=_route_handlers(),  # type: ignore[arg-type]
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        dependencies={
+            "current_user": Provide(provide_user),
+            "optional_user": Provide(provide_optional_user),
+        },
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_templates
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Momentum API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
+        ),
+        middleware=[request_middleware],
+        before_request=csrf_guard,
+        exception_handlers={Exception: error_response},
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,229 @@
+"""Every ORM model in one place, so Alembic sees one metadata.
+
+All datetimes are DateTimeUTC: aware UTC on every dialect. The database itself
+enforces the two invariants that matter most (CONTRACT section 2): at most one
+running timer per user (a partial unique index), and that an entry's project and
+task belong to the entry's user (composite foreign keys on (id, user_id)).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from advanced_alchemy.base import BigIntAuditBase, BigIntBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+DEFAULT_WORKING_DAYS = [1, 2, 3, 4, 5]
+
+
+class User(BigIntAuditBase):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    standard_hours_per_day: Mapped[float] = mapped_column(Float, default=8.0)
+    working_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(DEFAULT_WORKING_DAYS))
+    streak_min_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    streak_skip_non_working: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    __table_args__ = (
+        CheckConstraint("standard_hours_per_day > 0 AND standard_hours_per_day <= 24", name="standard_hours"),
+    )
+
+
+class UserSession(BigIntBase):
+    """A browser session. The cookie carries a signed random token; only its hash is stored."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ApiToken(BigIntAuditBase):
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class Project(BigIntAuditBase):
+    __tablename__ = "projects"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    color: Mapped[str] = mapped_column(String(7))
+    billable: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    client: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", name="uq_projects_user_name"),
+        UniqueConstraint("id", "user_id", name="uq_projects_id_user"),
+    )
+
+
+class Task(BigIntAuditBase):
+    __tablename__ = "tasks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="todo")
+    completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["project_id", "user_id"],
+            ["projects.id", "projects.user_id"],
+            name="fk_tasks_project_user",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("id", "user_id", name="uq_tasks_id_user"),
+        CheckConstraint("status IN ('todo', 'done')", name="status"),
+        Index("ix_tasks_project", "project_id"),
+    )
+
+
+class TimeEntry(BigIntAuditBase):
+    __tablename__ = "time_entries"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    task_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    start_time: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    end_time: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    billable: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["project_id", "user_id"],
+            ["projects.id", "projects.user_id"],
+            name="fk_time_entries_project_user",
+        ),
+        ForeignKeyConstraint(
+            ["task_id", "user_id"],
+            ["tasks.id", "tasks.user_id"],
+            name="fk_time_entries_task_user",
+        ),
+        CheckConstraint("end_time IS NULL OR end_time > start_time", name="end_after_start"),
+        Index("ix_time_entries_user_start", "user_id", "start_time"),
+        Index("ix_time_entries_project", "project_id"),
+        Index("ix_time_entries_task", "task_id"),
+        # At most one running timer per user, enforced by the database.
+        Index(
+            "uq_time_entries_one_running",
+            "user_id",
+            unique=True,
+            sqlite_where=text("end_time IS NULL"),
+            postgresql_where=text("end_time IS NULL"),
+        ),
+    )
+
+
+class DayTotal(BigIntBase):
+    """Rollup: completed seconds per local day of a user, in the user's current zone.
+
+    Derived data, maintained by the tracking service on every entry write and rebuilt
+    when the user's zone changes. Only the streak over the whole history reads it.
+    """
+
+    __tablename__ = "day_totals"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    seconds: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_day_totals_user_day"),)
+
+
+class WeeklyTimeGoal(BigIntAuditBase):
+    __tablename__ = "weekly_time_goals"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    week_start: Mapped[date] = mapped_column(Date)
+    target_hours: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "week_start", name="uq_weekly_goals_user_week"),
+        CheckConstraint("target_hours >= 0", name="target_hours"),
+    )
+
+
+class Goal(BigIntAuditBase):
+    __tablename__ = "goals"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    metric: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(16), default="at_least")
+    project_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["project_id", "user_id"],
+            ["projects.id", "projects.user_id"],
+            name="fk_goals_project_user",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            "metric IN ('hours', 'tasks_completed', 'deep_sessions', 'billable_percent')", name="metric"
+        ),
+        CheckConstraint("period IN ('daily', 'weekly', 'monthly')", name="period"),
+        CheckConstraint("direction IN ('at_least', 'at_most')", name="direction"),
+    )
+
+
+class GoalTarget(BigIntBase):
+    """The target history of a goal: a target applies from the period starting at `effective_from` on."""
+
+    __tablename__ = "goal_targets"
+
+    goal_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("goals.id", ondelete="CASCADE"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    target: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("goal_id", "effective_from", name="uq_goal_targets_goal_from"),
+        CheckConstraint("target > 0", name="target"),
+    )
+
+
+__all__ = [
+    "ApiToken",
+    "DayTotal",
+    "Goal",
+    "GoalTarget",
+    "Project",
+    "Task",
+    "TimeEntry",
+    "User",
+    "UserSession",
+    "WeeklyTimeGoal",
+]

@@ -1,0 +1,28 @@
+"""Liveness, readiness and metrics (CONTRACT section 1)."""
+
+from __future__ import annotations
+
+from litestar import MediaType, Response, get
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.lib import metrics
+
+
+@get("/healthz", include_in_schema=False, media_type=MediaType.JSON, sync_to_thread=False)
+def healthz() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@get("/readyz", include_in_schema=False, media_type=MediaType.JSON)
+async def readyz(db_session: AsyncSession) -> Response[dict[str, object]]:
+    try:
+        await db_session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not ready"
+        return Response({"ok": False, "error": f"database unavailable: {type(exc).__name__}"}, status_code=503)
+    return Response({"ok": True})
+
+
+@get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4", sync_to_thread=False)
+def metrics_endpoint() -> str:
+    return metrics.render()

@@ -1,0 +1,75 @@
+"""Account payloads and the authenticated user as every request sees it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from app.domain.productivity.schemas import UserPrefs
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """The signed-in user's settings, cached per request path (never an ORM object)."""
+
+    id: int
+    email: str
+    timezone: str | None
+    standard_hours_per_day: float
+    working_days: tuple[int, ...]
+    streak_min_minutes: int
+    streak_skip_non_working: bool
+
+    def zone_name(self, default_zone: str) -> str:
+        """User.timezone, else MOMENTUM_TIMEZONE (CONTRACT section 4)."""
+        return self.timezone or default_zone
+
+    def prefs(self, default_zone: str) -> UserPrefs:
+        return UserPrefs(
+            timezone=self.zone_name(default_zone),
+            standard_hours_per_day=self.standard_hours_per_day,
+            working_days=self.working_days,
+            streak_min_minutes=self.streak_min_minutes,
+            streak_skip_non_working=self.streak_skip_non_working,
+        )
+
+
+class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    password: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "API token"
+
+
+class TokenCreated(msgspec.Struct):
+    id: int
+    name: str
+    token: str
+    created_at: str
+
+
+class TokenOut(msgspec.Struct):
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None
+
+
+class MeOut(msgspec.Struct):
+    id: int
+    email: str
+    timezone: str | None
+    effective_timezone: str
+    standard_hours_per_day: float
+    working_days: list[int]
+    streak_min_minutes: int
+    streak_skip_non_working: bool
+
+
+class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    timezone: str | None | msgspec.UnsetType = msgspec.UNSET
+    standard_hours_per_day: float | msgspec.UnsetType = msgspec.UNSET
+    working_days: list[int] | msgspec.UnsetType = msgspec.UNSET
+    streak_min_minutes: int | msgspec.UnsetType = msgspec.UNSET
+    streak_skip_non_working: bool | msgspec.UnsetType = msgspec.UNSET

@@ -1,0 +1,320 @@
+"""Accounts: users, passwords (argon2id), browser sessions, API tokens, rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import ApiToken, User, UserSession
+from app.domain.accounts.schemas import CurrentUser
+from app.lib import cache as cache_lib
+from app.lib.errors import AuthError, RateLimitedError, ValidationError
+from app.lib.time import is_valid_timezone
+
+SESSION_TTL = timedelta(days=30)
+MIN_PASSWORD = 8
+FAILED_LIMIT = 5
+FAILED_WINDOW = 15 * 60
+IP_LIMIT_PER_MINUTE = 30
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# A hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("momentum-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validate_email(email: str) -> str:
+    value = normalize_email(email)
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or len(value) > 320 or any(c.isspace() for c in value):
+        raise ValidationError("must be a valid email address", field="email")
+    return value
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"must be at least {MIN_PASSWORD} characters", field="password")
+    if len(password) > 1024:
+        raise ValidationError("must be at most 1024 characters", field="password")
+    return password
+
+
+def validate_timezone(tz: str | None, *, required: bool = False) -> str | None:
+    if tz is None or tz == "":
+        if required:
+            raise ValidationError("is required", field="timezone")
+        return None
+    if not is_valid_timezone(tz):
+        raise ValidationError(f"{tz!r} is not an IANA time zone (e.g. Europe/Berlin)", field="timezone")
+    return tz
+
+
+def validate_standard_hours(value: float) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not (0 < value <= 24):
+        raise ValidationError("must be more than 0 and at most 24", field="standard_hours_per_day")
+    return float(value)
+
+
+def validate_working_days(days: Iterable[int]) -> list[int]:
+    values = list(days)
+    if any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 7 for d in values):
+        raise ValidationError("must be ISO weekdays 1 (Monday) to 7 (Sunday)", field="working_days")
+    return sorted(set(values))
+
+
+def validate_streak_min(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+        raise ValidationError("must be a whole number of minutes from 0 to 1440", field="streak_min_minutes")
+    return value
+
+
+def to_current_user(user: User) -> CurrentUser:
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        timezone=user.timezone,
+        standard_hours_per_day=user.standard_hours_per_day,
+        working_days=tuple(user.working_days or ()),
+        streak_min_minutes=user.streak_min_minutes or 0,
+        streak_skip_non_working=bool(user.streak_skip_non_working),
+    )
+
+
+# ------------------------------------------------------------------ users
+
+
+async def create_user(
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    timezone: str | None,
+    standard_hours_per_day: float = 8.0,
+) -> User:
+    email = validate_email(email)
+    validate_password(password)
+    tz = validate_timezone(timezone)
+    hours = validate_standard_hours(standard_hours_per_day)
+    exists = await db.scalar(select(func.count()).select_from(User).where(User.email == email))
+    if exists:
+        raise ValidationError("is already registered", field="email")
+    user = User(email=email, password_hash=hash_password(password), timezone=tz, standard_hours_per_day=hours)
+    db.add(user)
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise ValidationError("is already registered", field="email") from exc
+    return user
+
+
+# ------------------------------------------------------------------ rate limits
+
+
+async def check_rate_limits(email: str, client_ip: str) -> None:
+    """CONTRACT section 3: >30 attempts a minute from one address, or an email blocked
+    after 5 failures within 15 minutes, answer 429."""
+    minute = int(datetime.now(UTC).timestamp() // 60)
+    if await cache_lib.hit_counter(f"rl:ip:{client_ip}:{minute}", 60) > IP_LIMIT_PER_MINUTE:
+        raise RateLimitedError("too many attempts from this address; try again in a minute")
+    if await cache_lib.get_counter(f"rl:block:{sha256(email)}"):
+        raise RateLimitedError("too many failed attempts for this account; try again in 15 minutes")
+
+
+async def record_failure(email: str) -> None:
+    key = sha256(email)
+    failures = await cache_lib.hit_counter(f"rl:fail:{key}", FAILED_WINDOW)
+    if failures >= FAILED_LIMIT:
+        await cache_lib.cache.set(f"rl:block:{key}", 1, expire=FAILED_WINDOW)
+        await cache_lib.cache.delete(f"rl:fail:{key}")
+
+
+async def authenticate(db: AsyncSession, email: str, password: str, client_ip: str) -> User:
+    """Check credentials with rate limiting; raises AuthError or RateLimitedError."""
+    email = normalize_email(email)
+    await check_rate_limits(email, client_ip)
+    user = await db.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if not user or not ok:
+        await record_failure(email)
+        raise AuthError("wrong email or password")
+    await cache_lib.cache.delete(f"rl:fail:{sha256(email)}")
+    return user
+
+
+# ------------------------------------------------------------------ browser sessions
+
+
+def sign(secret: str, value: str) -> str:
+    mac = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{value}.{mac}"
+
+
+def unsign(secret: str, signed: str) -> str | None:
+    value, _, mac = signed.rpartition(".")
+    if not value or not hmac.compare_digest(sign(secret, value), signed):
+        return None
+    return value
+
+
+async def create_session(db: AsyncSession, user_id: int) -> str:
+    """A new session id (the caller signs it into the cookie). Called on every login,
+    so a session id fixed before login is never promoted."""
+    raw = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.add(UserSession(token_hash=sha256(raw), user_id=user_id, created_at=now, expires_at=now + SESSION_TTL))
+    await db.flush()
+    return raw
+
+
+async def end_session(db: AsyncSession, raw: str) -> None:
+    digest = sha256(raw)
+    await db.execute(delete(UserSession).where(UserSession.token_hash == digest))
+    await cache_lib.cache.delete(f"auth:s:{digest}")
+
+
+async def _load_user(db: AsyncSession, user_id: int) -> CurrentUser | None:
+    user = await db.get(User, user_id)
+    return to_current_user(user) if user else None
+
+
+_user_decoder = msgspec.msgpack.Decoder(CurrentUser)
+_encoder = msgspec.msgpack.Encoder()
+
+
+async def cached_user(db: AsyncSession, user_id: int) -> CurrentUser | None:
+    key = f"user:{user_id}"
+    raw = await cache_lib.get_bytes(key)
+    if raw is not None:
+        return _user_decoder.decode(raw)
+    user = await _load_user(db, user_id)
+    if user is not None:
+        await cache_lib.set_bytes(key, _encoder.encode(user), cache_lib.AUTH_TTL_SECONDS)
+    return user
+
+
+async def forget_user(user_id: int) -> None:
+    await cache_lib.cache.delete(f"user:{user_id}")
+
+
+async def user_for_session(db: AsyncSession, raw: str) -> CurrentUser | None:
+    digest = sha256(raw)
+    key = f"auth:s:{digest}"
+    user_id = await cache_lib.cache.get(key)
+    if user_id is None:
+        row = (
+            await db.execute(
+                select(UserSession.user_id, UserSession.expires_at).where(UserSession.token_hash == digest)
+            )
+        ).first()
+        if row is None or row.expires_at <= datetime.now(UTC):
+            return None
+        user_id = row.user_id
+        await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
+    return await cached_user(db, int(user_id))
+
+
+# ------------------------------------------------------------------ API tokens
+
+TOKEN_PREFIX = "mtm_"
+
+
+async def create_token(db: AsyncSession, user_id: int, name: str) -> tuple[ApiToken, str]:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError("must be 1 to 100 characters", field="name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user_id, name=name, token_hash=sha256(raw))
+    db.add(token)
+    await db.flush()
+    return token, raw
+
+
+async def user_for_token(db: AsyncSession, raw: str) -> CurrentUser | None:
+    digest = sha256(raw)
+    key = f"auth:t:{digest}"
+    user_id = await cache_lib.cache.get(key)
+    if user_id is None:
+        user_id = await db.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == digest))
+        if user_id is None:
+            return None
+        await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
+    return await cached_user(db, int(user_id))
+
+
+async def delete_token(db: AsyncSession, user_id: int, token_id: int) -> bool:
+    token = await db.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
+    if token is None:
+        return False
+    await cache_lib.cache.delete(f"auth:t:{token.token_hash}")
+    await db.delete(token)
+    return True
+
+
+async def list_tokens(db: AsyncSession, user_id: int) -> list[ApiToken]:
+    return list(await db.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+# ------------------------------------------------------------------ settings
+
+
+async def update_settings(
+    db: AsyncSession,
+    user_id: int,
+    *,
+    timezone: str | None | msgspec.UnsetType = msgspec.UNSET,
+    standard_hours_per_day: float | msgspec.UnsetType = msgspec.UNSET,
+    working_days: list[int] | msgspec.UnsetType = msgspec.UNSET,
+    streak_min_minutes: int | msgspec.UnsetType = msgspec.UNSET,
+    streak_skip_non_working: bool | msgspec.UnsetType = msgspec.UNSET,
+) -> tuple[User, bool]:
+    """Validate and apply; returns (user, zone_changed). Nothing is written on error."""
+    user = await db.get(User, user_id)
+    if user is None:
+        raise AuthError("authentication required")
+    changes: dict[str, object] = {}
+    if timezone is not msgspec.UNSET:
+        changes["timezone"] = validate_timezone(timezone)
+    if standard_hours_per_day is not msgspec.UNSET:
+        changes["standard_hours_per_day"] = validate_standard_hours(standard_hours_per_day)
+    if working_days is not msgspec.UNSET:
+        changes["working_days"] = validate_working_days(working_days)
+    if streak_min_minutes is not msgspec.UNSET:
+        changes["streak_min_minutes"] = validate_streak_min(streak_min_minutes)
+    if streak_skip_non_working is not msgspec.UNSET:
+        changes["streak_skip_non_working"] = bool(streak_skip_non_working)
+    zone_changed = "timezone" in changes and changes["timezone"] != user.timezone
+    for key, value in changes.items():
+        setattr(user, key, value)
+    await db.flush()
+    return user, zone_changed

@@ -1,0 +1,125 @@
+"""My productivity: the JSON stats API, the page and its live fragments.
+
+All three render the same StatsPayload from ProductivityService, so the page and the
+API can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.productivity.schemas import StatsPayload
+from app.domain.productivity.services import PERIODS, ProductivityService, parse_period
+from app.domain.productivity.sessions import SessionInsights
+from app.lib.auth import settings_of
+from app.lib.errors import NotFoundError
+from app.lib.htmx import page
+
+CurrentUserDep = NamedDependency[CurrentUser]
+DB = NamedDependency[AsyncSession]
+
+FRAGMENTS = ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals", "sessions")
+POLL_RUNNING = 60
+POLL_IDLE = 300
+VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
+
+
+def service(request: Request[Any, Any, Any], db: AsyncSession) -> ProductivityService:
+    return ProductivityService(db, settings_of(request).timezone)
+
+
+class ProductivityApi(Controller):
+    path = "/api/productivity"
+    tags = ["productivity"]
+
+    @get(
+        "/stats",
+        summary="Productivity statistics (CONTRACT section 4)",
+        response_description="The stats payload",
+        media_type=MediaType.JSON,
+    )
+    async def stats(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        period: FromQuery[str | None] = None,
+    ) -> Response[StatsPayload]:
+        days = parse_period(period)
+        result = await service(request, db_session).stats(current_user, days)
+        # The cached bytes go out as they are: a warm call never re-encodes.
+        return Response(content=result.raw, media_type=MediaType.JSON,  # type: ignore[arg-type]
+                        headers={"Cache-Control": "private, no-store"})
+
+
+class InsightsApi(Controller):
+    path = "/api/insights"
+    tags = ["productivity"]
+
+    @get("/sessions", summary="Session patterns: lengths, outcomes, hour × weekday matrix, observations")
+    async def sessions(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        period: FromQuery[str | None] = None,
+    ) -> SessionInsights:
+        return await service(request, db_session).sessions(current_user, parse_period(period))
+
+
+def _context(request: Request[Any, Any, Any], stats: StatsPayload, period: int, running: bool,
+             sessions: SessionInsights | None) -> dict[str, Any]:
+    def fragment_url(name: str) -> str:
+        return f"/dashboard/productivity/fragments/{name}?period={period}"
+
+    return {
+        "stats": stats,
+        "period": period,
+        "periods": PERIODS,
+        "timer_running": running,
+        "poll_seconds": POLL_RUNNING if running else POLL_IDLE,
+        "fragment_url": fragment_url,
+        "session_insights": sessions,
+    }
+
+
+class ProductivityPages(Controller):
+    include_in_schema = False
+    path = "/dashboard/productivity"
+
+    @get("/", name="productivity:page")
+    async def page_view(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        period: FromQuery[str | None] = None,
+    ) -> Template:
+        try:
+            days = parse_period(period)
+        except Exception:
+            days = 30
+        svc = service(request, db_session)
+        result = await svc.stats(current_user, days)
+        sessions = await svc.sessions(current_user, days)
+        ctx = _context(request, result.decoded(), days, result.timer_running, sessions)
+        response = page(request, "pages/productivity.html.j2", **ctx)
+        response.headers.update(VARY)
+        return response
+
+    @get("/fragments/{name:str}", name="productivity:fragment")
+    async def fragment(
+        self, request: Request[Any, Any, Any], name: FromPath[str], current_user: CurrentUserDep, db_session: DB,
+        period: FromQuery[str | None] = None,
+    ) -> Template:
+        if name not in FRAGMENTS:
+            raise NotFoundError("fragment")
+        try:
+            days = parse_period(period)
+        except Exception:
+            days = 30
+        svc = service(request, db_session)
+        result = await svc.stats(current_user, days)
+        sessions = await svc.sessions(current_user, days) if name == "sessions" else None
+        ctx = _context(request, result.decoded(), days, result.timer_running, sessions)
+        response = page(request, f"partials/productivity/{name}.html.j2", **ctx)
+        response.headers.update(VARY)
+        return response

@@ -1,0 +1,111 @@
+"""ProductivityService: cached stats for one user, shared by the JSON API and the page.
+
+The payload is cached per user, period and local date for 5 minutes under the user's
+data version (app.lib.cache), so any write makes the next call fresh on every
+instance. A payload computed while a timer runs is never stored: its live figures
+change every second. A cached payload therefore always describes a state without a
+running timer, and starting a timer is a write that changes the version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.goals.compute import goals_progress, needed_range
+from app.domain.productivity import queries
+from app.domain.productivity.compute import compute_stats, load_start_date
+from app.domain.productivity.schemas import StatsPayload
+from app.domain.productivity.sessions import SessionInsights, compute_session_insights
+from app.lib import cache as cache_lib
+from app.lib.errors import ValidationError
+from app.lib.time import get_zone, local_day_start
+
+DEFAULT_PERIOD = 30
+PERIODS = (7, 14, 30, 90)
+
+_stats_encoder = msgspec.json.Encoder()
+_stats_decoder = msgspec.json.Decoder(StatsPayload)
+_sessions_decoder = msgspec.json.Decoder(SessionInsights)
+
+
+def parse_period(raw: str | None) -> int:
+    """CONTRACT section 4: integer, default 30, clamped to 1..90; not an integer → 400."""
+    if raw is None or raw.strip() == "":
+        return DEFAULT_PERIOD
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise ValidationError("must be an integer number of days", field="period") from exc
+    return max(1, min(90, value))
+
+
+class StatsResult(msgspec.Struct):
+    payload: StatsPayload | None
+    raw: bytes
+    timer_running: bool
+
+    def decoded(self) -> StatsPayload:
+        return self.payload if self.payload is not None else _stats_decoder.decode(self.raw)
+
+
+class ProductivityService:
+    def __init__(self, db: AsyncSession, default_zone: str) -> None:
+        self.db = db
+        self.default_zone = default_zone
+
+    async def stats(self, user: CurrentUser, period: int, now: datetime | None = None) -> StatsResult:
+        now = now or datetime.now(UTC)
+        prefs = user.prefs(self.default_zone)
+        today = now.astimezone(get_zone(prefs.timezone)).date()
+        version = await cache_lib.user_version(user.id)
+        key = cache_lib.stats_key(user.id, version, period, today.isoformat()) if version else None
+        if key:
+            cached = await cache_lib.get_bytes(key)
+            if cached is not None:
+                return StatsResult(payload=None, raw=cached, timer_running=False)
+        payload = await self.compute(user, period, now)
+        raw = _stats_encoder.encode(payload)
+        running = payload.summary.active_timer is not None
+        if key and not running:
+            await cache_lib.set_bytes(key, raw, cache_lib.STATS_TTL_SECONDS)
+        return StatsResult(payload=payload, raw=raw, timer_running=running)
+
+    async def compute(self, user: CurrentUser, period: int, now: datetime) -> StatsPayload:
+        prefs = user.prefs(self.default_zone)
+        today = now.astimezone(get_zone(prefs.timezone)).date()
+        goal_defs = await queries.load_goals(self.db, user.id)
+        goal_range = needed_range(goal_defs, today)
+        inputs = await queries.load_inputs(
+            self.db, user.id, prefs.timezone, now, load_start_date(today, period), goal_range,
+            goals=goal_defs,
+        )
+        progress = goals_progress(
+            inputs.goals, entries=inputs.entries, completed_tasks=inputs.completed_tasks, prefs=prefs, now=now,
+            day=today,
+        )
+        return compute_stats(
+            entries=inputs.entries, day_seconds_history=inputs.history, projects=inputs.projects, prefs=prefs,
+            now=now, period=period, week_goal_hours=inputs.week_goal_hours, active_timer=inputs.active_timer,
+            goals=progress,
+        )
+
+    async def sessions(self, user: CurrentUser, period: int, now: datetime | None = None) -> SessionInsights:
+        now = now or datetime.now(UTC)
+        prefs = user.prefs(self.default_zone)
+        today = now.astimezone(get_zone(prefs.timezone)).date()
+        version = await cache_lib.user_version(user.id)
+        key = cache_lib.stats_key(user.id, version, period, today.isoformat(), "sessions") if version else None
+        if key:
+            cached = await cache_lib.get_bytes(key)
+            if cached is not None:
+                return _sessions_decoder.decode(cached)
+        start = today - timedelta(days=period - 1)
+        entries = await queries.load_entries(self.db, user.id, local_day_start(start, get_zone(prefs.timezone)), now)
+        result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)
+        if key and not any(e.end is None for e in entries):
+            await cache_lib.set_bytes(key, _stats_encoder.encode(result), cache_lib.STATS_TTL_SECONDS)
+        return result

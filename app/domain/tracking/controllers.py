@@ -1,0 +1,241 @@
+"""The tracking JSON API (CONTRACT section 3): projects, tasks, entries, timer, weekly goals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.tracking import services as svc
+from app.domain.tracking.schemas import (
+    EntryCreate,
+    EntryOut,
+    EntryPage,
+    EntryUpdate,
+    ProjectCreate,
+    ProjectOut,
+    ProjectUpdate,
+    TaskCreate,
+    TaskOut,
+    TaskUpdate,
+    TimerOut,
+    TimerStart,
+    TimerState,
+    TimerStop,
+    WeeklyGoalOut,
+    WeeklyGoalPut,
+)
+from app.lib.auth import settings_of
+from app.lib.errors import ValidationError
+
+CurrentUserDep = NamedDependency[CurrentUser]
+DB = NamedDependency[AsyncSession]
+
+
+def zone_of(request: Request[Any, Any, Any], user: CurrentUser) -> str:
+    return user.zone_name(settings_of(request).timezone)
+
+
+def parse_query_datetime(value: str | None, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError as exc:
+        raise ValidationError("must be an RFC 3339 datetime with an offset", field=field) from exc
+    return svc.require_aware(parsed, field)
+
+
+class ProjectsApi(Controller):
+    path = "/api/projects"
+    tags = ["projects"]
+
+    @get("/", summary="List projects")
+    async def list_projects(self, current_user: CurrentUserDep, db_session: DB) -> list[ProjectOut]:
+        counts = await svc.project_entry_counts(db_session, current_user.id)
+        projects = await svc.list_projects(db_session, current_user.id)
+        return [svc.project_out(p, counts.get(p.id, 0)) for p in projects]
+
+    @post("/", status_code=201, summary="Create a project")
+    async def create_project(self, data: ProjectCreate, current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
+        project = await svc.create_project(
+            db_session, current_user.id, name=data.name, color=data.color, billable=data.billable,
+            archived=data.archived,
+        )
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.project_out(project, 0)
+
+    @get("/{project_id:int}", summary="Get a project")
+    async def get_project(self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
+        return svc.project_out(await svc.get_project(db_session, current_user.id, project_id))
+
+    @patch("/{project_id:int}", summary="Change a project")
+    async def update_project(
+        self, project_id: FromPath[int], data: ProjectUpdate, current_user: CurrentUserDep, db_session: DB
+    ) -> ProjectOut:
+        project = await svc.update_project(db_session, current_user.id, project_id, svc.unset_to_dict(data))
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.project_out(project)
+
+    @delete("/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries")
+    async def delete_project(
+        self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[ProjectOut | None]:
+        archived = await svc.delete_project(db_session, current_user.id, project_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        if archived is not None:
+            return Response(svc.project_out(archived), status_code=200)
+        return Response(None, status_code=204)
+
+
+class TasksApi(Controller):
+    path = "/api/tasks"
+    tags = ["tasks"]
+
+    @get("/", summary="List tasks")
+    async def list_tasks(
+        self, current_user: CurrentUserDep, db_session: DB, project_id: FromQuery[int | None] = None,
+        status: FromQuery[str | None] = None,
+    ) -> list[TaskOut]:
+        return [svc.task_out(t) for t in await svc.list_tasks(
+            db_session, current_user.id, project_id=project_id, status=status)]
+
+    @post("/", status_code=201, summary="Create a task")
+    async def create_task(self, data: TaskCreate, current_user: CurrentUserDep, db_session: DB) -> TaskOut:
+        task = await svc.create_task(db_session, current_user.id, project_id=data.project_id, name=data.name)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.task_out(task)
+
+    @patch("/{task_id:int}", summary="Change a task (status todo/done)")
+    async def update_task(
+        self, task_id: FromPath[int], data: TaskUpdate, current_user: CurrentUserDep, db_session: DB
+    ) -> TaskOut:
+        task = await svc.update_task(db_session, current_user.id, task_id, svc.unset_to_dict(data))
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.task_out(task)
+
+    @delete("/{task_id:int}", status_code=204, summary="Delete a task")
+    async def delete_task(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
+        await svc.delete_task(db_session, current_user.id, task_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+
+
+class EntriesApi(Controller):
+    path = "/api/entries"
+    tags = ["entries"]
+
+    @get("/", summary="List entries, newest first, with cursor pagination")
+    async def list_entries(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+        project_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50, cursor: FromQuery[str | None] = None,
+    ) -> EntryPage:
+        rows, next_cursor = await svc.list_entries(
+            db_session, current_user.id, start=parse_query_datetime(start, "start"),
+            end=parse_query_datetime(end, "end"), project_id=project_id, limit=limit, cursor=cursor,
+        )
+        names = await svc.names_for(db_session, rows)
+        zone = zone_of(request, current_user)
+        return EntryPage(items=[svc.entry_out(e, zone, names) for e in rows], next_cursor=next_cursor)
+
+    @post("/", status_code=201, summary="Create a completed entry")
+    async def create_entry(
+        self, request: Request[Any, Any, Any], data: EntryCreate, current_user: CurrentUserDep, db_session: DB
+    ) -> EntryOut:
+        zone = zone_of(request, current_user)
+        entry = await svc.create_entry(
+            db_session, current_user, zone, start=data.start_time, end=data.end_time, project_id=data.project_id,
+            task_id=data.task_id, billable=data.billable, notes=data.notes, outcome=data.outcome, tags=data.tags,
+        )
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
+
+    @get("/{entry_id:int}", summary="Get an entry")
+    async def get_entry(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> EntryOut:
+        entry = await svc.get_entry(db_session, current_user.id, entry_id)
+        return svc.entry_out(entry, zone_of(request, current_user), await svc.names_for(db_session, [entry]))
+
+    @patch("/{entry_id:int}", summary="Change an entry")
+    async def update_entry(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], data: EntryUpdate,
+        current_user: CurrentUserDep, db_session: DB,
+    ) -> EntryOut:
+        zone = zone_of(request, current_user)
+        entry = await svc.update_entry(db_session, current_user, zone, entry_id, svc.unset_to_dict(data))
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
+
+    @delete("/{entry_id:int}", status_code=204, summary="Delete an entry")
+    async def delete_entry(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> None:
+        await svc.delete_entry(db_session, current_user, zone_of(request, current_user), entry_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+
+
+class TimerApi(Controller):
+    path = "/api/timer"
+    tags = ["timer"]
+
+    @get("/", summary="The running timer, if any")
+    async def status(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> TimerState:
+        entry = await svc.running_entry(db_session, current_user.id)
+        if entry is None:
+            return TimerState(active_timer=None)
+        return TimerState(active_timer=await svc.timer_out(db_session, entry, zone_of(request, current_user)))
+
+    @post("/start", status_code=201, summary="Start the timer (409 if one is running)")
+    async def start(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        data: TimerStart | None = None,
+    ) -> TimerOut:
+        body = data or TimerStart()
+        entry = await svc.start_timer(
+            db_session, current_user.id, project_id=body.project_id, task_id=body.task_id, notes=body.notes,
+            billable=body.billable,
+        )
+        out = await svc.timer_out(db_session, entry, zone_of(request, current_user))
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return out
+
+    @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
+    async def stop(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        data: TimerStop | None = None,
+    ) -> EntryOut:
+        zone = zone_of(request, current_user)
+        entry = await svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
+        out = svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return out
+
+
+class WeeklyGoalsApi(Controller):
+    path = "/api/weekly-goals"
+    tags = ["weekly goals"]
+
+    @get("/", summary="List weekly time goals")
+    async def list_goals(self, current_user: CurrentUserDep, db_session: DB) -> list[WeeklyGoalOut]:
+        return [svc.weekly_goal_out(g) for g in await svc.list_weekly_goals(db_session, current_user.id)]
+
+    @put("/{week_start:str}", summary="Set the goal of a week (week_start is a Monday)")
+    async def put_goal(
+        self, week_start: FromPath[str], data: WeeklyGoalPut, current_user: CurrentUserDep, db_session: DB
+    ) -> WeeklyGoalOut:
+        goal = await svc.put_weekly_goal(
+            db_session, current_user.id, svc.parse_week_start(week_start), data.target_hours
+        )
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return svc.weekly_goal_out(goal)
+
+    @delete("/{week_start:str}", status_code=204, summary="Remove the goal of a week")
+    async def delete_goal(self, week_start: FromPath[str], current_user: CurrentUserDep, db_session: DB) -> None:
+        await svc.delete_weekly_goal(db_session, current_user.id, svc.parse_week_start(week_start))
+        await svc.commit_and_refresh(db_session, current_user.id)

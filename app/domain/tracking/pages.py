@@ -1,0 +1,389 @@
+"""HTML pages of tracking: home (timer, today, quick entry), entries, projects.
+
+Forms post here as plain HTML; success answers 303 back to the page, a validation
+error re-renders the page with the error next to its field (status 422).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.tracking import services as svc
+from app.lib.auth import settings_of
+from app.lib.errors import AppError, ValidationError
+from app.lib.htmx import page, see_other
+from app.lib.time import get_zone, local_day_bounds, resolve_local
+
+CurrentUserDep = NamedDependency[CurrentUser]
+DB = NamedDependency[AsyncSession]
+
+
+def form_str(form: Any, key: str, default: str = "") -> str:
+    value = form.get(key, default)
+    return value.strip() if isinstance(value, str) else default
+
+
+def form_int(form: Any, key: str) -> int | None:
+    value = form_str(form, key)
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValidationError("is not a valid choice", field=key) from exc
+
+
+def form_bool(form: Any, key: str) -> bool:
+    return form_str(form, key) in {"on", "true", "1", "yes"}
+
+
+def parse_local_datetime(value: str, zone_name: str, field: str) -> datetime:
+    """A form's datetime-local value in the user's zone → aware UTC. DST gaps are
+    rejected; an ambiguous time takes its first occurrence (CONTRACT section 2)."""
+    if not value:
+        raise ValidationError("is required", field=field)
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("must be a date and time like 2026-03-11T09:30", field=field) from exc
+    if naive.tzinfo is not None:
+        return naive.astimezone(UTC)
+    try:
+        return resolve_local(naive, get_zone(zone_name))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from exc
+
+
+def local_input(value: datetime | None, zone_name: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(get_zone(zone_name)).strftime("%Y-%m-%dT%H:%M")
+
+
+def zone_of(request: Request[Any, Any, Any], user: CurrentUser) -> str:
+    return user.zone_name(settings_of(request).timezone)
+
+
+def parse_tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+class TrackingPages(Controller):
+    include_in_schema = False
+
+    # ------------------------------------------------------------ home
+
+    async def _home(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession,
+        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+    ) -> Template:
+        zone_name = zone_of(request, user)
+        zone = get_zone(zone_name)
+        now = svc.utcnow()
+        today = now.astimezone(zone).date()
+        start, end = local_day_bounds(today, zone)
+        entries, _ = await svc.list_entries(db, user.id, start=start, end=end, limit=500)
+        completed = [e for e in entries if e.end_time is not None]
+        names = await svc.names_for(db, entries)
+        running = await svc.running_entry(db, user.id)
+        timer = await svc.timer_out(db, running, zone_name, now) if running else None
+        projects = await svc.list_projects(db, user.id)
+        today_seconds = sum(
+            (min(e.end_time, end) - max(e.start_time, start)).total_seconds() for e in completed if e.end_time
+        )
+        default_end = now.astimezone(zone).replace(second=0, microsecond=0)
+        values = form or {
+            "start_time": (default_end - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "end_time": default_end.strftime("%Y-%m-%dT%H:%M"),
+        }
+        return page(
+            request, "pages/home.html.j2", status_code=status_code,
+            timer=timer, entries=[svc.entry_out(e, zone_name, names) for e in completed], projects=projects,
+            today=today, today_seconds=today_seconds, zone_name=zone_name, errors=errors or {}, form=values,
+            poll_seconds=60 if timer else 300,
+        )
+
+    @get("/", name="tracking:home")
+    async def home(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> Template:
+        return await self._home(request, current_user, db_session)
+
+    @get("/partials/timer", name="tracking:timer-partial")
+    async def timer_partial(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
+        running = await svc.running_entry(db_session, current_user.id)
+        zone_name = zone_of(request, current_user)
+        timer = await svc.timer_out(db_session, running, zone_name) if running else None
+        projects = await svc.list_projects(db_session, current_user.id)
+        return page(request, "partials/tracking/timer.html.j2", timer=timer, projects=projects)
+
+    @post("/timer/start", name="tracking:timer-start")
+    async def timer_start(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            await svc.start_timer(
+                db_session, current_user.id, project_id=form_int(form, "project_id"),
+                notes=svc.clean_text(form_str(form, "notes"), "notes"),
+            )
+        except AppError as exc:
+            return await self._home(request, current_user, db_session, {exc.field or "timer": exc.message},
+                                    status_code=422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other(safe_back(form_str(form, "next")))
+
+    @post("/timer/stop", name="tracking:timer-stop")
+    async def timer_stop(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            await svc.stop_timer(db_session, current_user, zone_of(request, current_user))
+        except AppError as exc:
+            return await self._home(request, current_user, db_session, {"timer": exc.message}, status_code=422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other(safe_back(form_str(form, "next")))
+
+    # ------------------------------------------------------------ entries
+
+    def _entry_values(self, form: Any, zone_name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        raw = {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome", "tags")}
+        raw["billable"] = form_bool(form, "billable")
+        raw["billable_set"] = "billable_present" in form
+        parsed: dict[str, Any] = {
+            "start_time": parse_local_datetime(raw["start_time"], zone_name, "start_time"),
+            "end_time": parse_local_datetime(raw["end_time"], zone_name, "end_time"),
+            "project_id": form_int(form, "project_id"),
+            "notes": raw["notes"],
+            "outcome": raw["outcome"],
+            "tags": parse_tags(raw["tags"]),
+        }
+        if raw["billable_set"]:
+            parsed["billable"] = raw["billable"]
+        return raw, parsed
+
+    @post("/entries", name="tracking:entry-create")
+    async def entry_create(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        zone_name = zone_of(request, current_user)
+        raw: dict[str, Any] = {}
+        try:
+            raw, parsed = self._entry_values(form, zone_name)
+            await svc.create_entry(
+                db_session, current_user, zone_name, start=parsed["start_time"], end=parsed["end_time"],
+                project_id=parsed["project_id"], billable=parsed.get("billable"), notes=parsed["notes"],
+                outcome=parsed["outcome"], tags=parsed["tags"],
+            )
+        except AppError as exc:
+            raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
+            return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other(safe_back(form_str(form, "next")))
+
+    @get("/entries", name="tracking:entries")
+    async def entries_page(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+        project_id: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        zone_name = zone_of(request, current_user)
+        zone = get_zone(zone_name)
+        errors: dict[str, str] = {}
+        start_utc = end_utc = None
+        pid: int | None = None
+        try:
+            if start:
+                start_utc = local_day_bounds(_parse_date(start, "start"), zone)[0]
+            if end:
+                end_utc = local_day_bounds(_parse_date(end, "end"), zone)[1]
+            pid = int(project_id) if project_id else None
+            rows, next_cursor = await svc.list_entries(
+                db_session, current_user.id, start=start_utc, end=end_utc, project_id=pid, limit=50,
+                cursor=cursor or None,
+            )
+        except (AppError, ValueError) as exc:
+            errors["filter"] = exc.text if isinstance(exc, AppError) else "invalid filter"
+            rows, next_cursor = [], None
+        names = await svc.names_for(db_session, rows)
+        projects = await svc.list_projects(db_session, current_user.id)
+        return page(
+            request, "pages/entries.html.j2", status_code=422 if errors else 200,
+            entries=[svc.entry_out(e, zone_name, names) for e in rows], next_cursor=next_cursor,
+            projects=projects, filters={"start": start or "", "end": end or "", "project_id": pid},
+            errors=errors, zone_name=zone_name,
+        )
+
+    async def _edit_page(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession, entry_id: int,
+        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+    ) -> Template:
+        zone_name = zone_of(request, user)
+        entry = await svc.get_entry(db, user.id, entry_id)
+        values = form or {
+            "project_id": entry.project_id, "start_time": local_input(entry.start_time, zone_name),
+            "end_time": local_input(entry.end_time, zone_name), "notes": entry.notes, "outcome": entry.outcome,
+            "tags": ", ".join(entry.tags or []), "billable": entry.billable,
+        }
+        return page(
+            request, "pages/entry_edit.html.j2", status_code=status_code, entry=entry, form=values,
+            errors=errors or {}, projects=await svc.list_projects(db, user.id), zone_name=zone_name,
+        )
+
+    @get("/entries/{entry_id:int}", name="tracking:entry-edit")
+    async def entry_edit(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
+        return await self._edit_page(request, current_user, db_session, entry_id)
+
+    @post("/entries/{entry_id:int}", name="tracking:entry-update")
+    async def entry_update(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        zone_name = zone_of(request, current_user)
+        await svc.get_entry(db_session, current_user.id, entry_id)  # 404 before validation
+        raw: dict[str, Any] = {}
+        try:
+            raw, parsed = self._entry_values(form, zone_name)
+            parsed["billable"] = raw["billable"]
+            await svc.update_entry(db_session, current_user, zone_name, entry_id, parsed)
+        except AppError as exc:
+            raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
+            if raw.get("project_id"):
+                raw["project_id"] = int(raw["project_id"]) if str(raw["project_id"]).isdigit() else None
+            return await self._edit_page(request, current_user, db_session, entry_id,
+                                         {exc.field or "form": exc.message}, raw, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other(safe_back(form_str(form, "next"), "/entries"))
+
+    @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
+    async def entry_delete(
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        await svc.delete_entry(db_session, current_user, zone_of(request, current_user), entry_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other(safe_back(form_str(form, "next"), "/entries"))
+
+    # ------------------------------------------------------------ projects
+
+    async def _projects(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession,
+        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+    ) -> Template:
+        projects = await svc.list_projects(db, user.id)
+        counts = await svc.project_entry_counts(db, user.id)
+        tasks = await svc.list_tasks(db, user.id)
+        by_project: dict[int, list[Any]] = {}
+        for task in tasks:
+            by_project.setdefault(task.project_id, []).append(task)
+        return page(
+            request, "pages/projects.html.j2", status_code=status_code, projects=projects, counts=counts,
+            tasks=by_project, errors=errors or {}, form=form or {"color": await svc.next_color(db, user.id)},
+        )
+
+    @get("/projects", name="tracking:projects")
+    async def projects_page(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
+        return await self._projects(request, current_user, db_session)
+
+    @post("/projects", name="tracking:project-create")
+    async def project_create(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        values = {"name": form_str(form, "name"), "color": form_str(form, "color"),
+                  "billable": form_bool(form, "billable")}
+        try:
+            await svc.create_project(db_session, current_user.id, name=values["name"],
+                                     color=values["color"] or None, billable=values["billable"])
+        except AppError as exc:
+            return await self._projects(request, current_user, db_session, {exc.field or "form": exc.message},
+                                        values, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+    @post("/projects/{project_id:int}", name="tracking:project-update")
+    async def project_update(
+        self, request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep,
+        db_session: DB,
+    ) -> Response[Any]:
+        form = await request.form()
+        await svc.get_project(db_session, current_user.id, project_id)
+        changes = {"name": form_str(form, "name"), "color": form_str(form, "color"),
+                   "billable": form_bool(form, "billable"), "archived": form_bool(form, "archived")}
+        try:
+            await svc.update_project(db_session, current_user.id, project_id, changes)
+        except AppError as exc:
+            return await self._projects(request, current_user, db_session,
+                                        {f"p{project_id}": exc.text}, None, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+    @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
+    async def project_delete(
+        self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        await svc.delete_project(db_session, current_user.id, project_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+    @post("/tasks", name="tracking:task-create")
+    async def task_create(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            project_id = form_int(form, "project_id")
+            if project_id is None:
+                raise ValidationError("is required", field="project_id")
+            await svc.create_task(db_session, current_user.id, project_id=project_id, name=form_str(form, "name"))
+        except AppError as exc:
+            return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+    @post("/tasks/{task_id:int}", name="tracking:task-update")
+    async def task_update(
+        self, request: Request[Any, Any, Any], task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            await svc.update_task(db_session, current_user.id, task_id, {"status": form_str(form, "status")})
+        except AppError as exc:
+            if exc.status_code == 404:
+                raise
+            return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+    @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
+    async def task_delete(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
+        await svc.delete_task(db_session, current_user.id, task_id)
+        await svc.commit_and_refresh(db_session, current_user.id)
+        return see_other("/projects")
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("must be a date YYYY-MM-DD", field=field) from exc
+
+
+def safe_back(target: str, default: str = "/") -> str:
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return default

@@ -1,0 +1,84 @@
+"""The day_totals rollup: completed seconds per local day, for the streak over a
+user's whole history (so a cold stats call never scans ten years of entries).
+
+Maintained inside the writing transaction: after any entry write the days the old
+and the new interval touch are recomputed from the entries themselves, so the rollup
+can never drift by accumulation errors. A change of time zone rebuilds it whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import DayTotal, TimeEntry
+from app.lib.time import get_zone, local_date, local_day_bounds, split_by_day
+
+Interval = tuple[datetime, datetime | None]
+
+
+async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals: Iterable[Interval]) -> None:
+    """Recompute the rollup for every local day touched by `intervals` (running ones ignored)."""
+    zone = get_zone(zone_name)
+    days: set[date] = set()
+    for start, end in intervals:
+        if end is None or end <= start:
+            continue
+        day = local_date(start, zone)
+        last = local_date(end - timedelta(microseconds=1), zone)
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    if not days:
+        return
+    first, last = min(days), max(days)
+    lo, _ = local_day_bounds(first, zone)
+    _, hi = local_day_bounds(last, zone)
+    rows = await db.execute(
+        select(TimeEntry.start_time, TimeEntry.end_time).where(
+            TimeEntry.user_id == user_id,
+            TimeEntry.end_time.is_not(None),
+            TimeEntry.start_time < hi,
+            TimeEntry.end_time > lo,
+        )
+    )
+    totals: dict[date, float] = defaultdict(float)
+    for start, end in rows:
+        for day, seconds in split_by_day(max(start, lo), min(end, hi), zone):
+            if day in days:
+                totals[day] += seconds
+    await db.execute(delete(DayTotal).where(DayTotal.user_id == user_id, DayTotal.day.in_(days)))
+    values = [{"user_id": user_id, "day": d, "seconds": s} for d, s in sorted(totals.items()) if s > 0]
+    if values:
+        await db.execute(insert(DayTotal), values)
+
+
+async def rebuild_all(db: AsyncSession, user_id: int, zone_name: str) -> None:
+    """Rebuild the whole rollup of a user (after a time-zone change or a bulk import)."""
+    zone = get_zone(zone_name)
+    await db.execute(delete(DayTotal).where(DayTotal.user_id == user_id))
+    totals: dict[date, float] = defaultdict(float)
+    result = await db.stream(
+        select(TimeEntry.start_time, TimeEntry.end_time)
+        .where(TimeEntry.user_id == user_id, TimeEntry.end_time.is_not(None))
+        .execution_options(yield_per=5000)
+    )
+    async for start, end in result:
+        for day, seconds in split_by_day(start, end, zone):
+            totals[day] += seconds
+    values = [{"user_id": user_id, "day": d, "seconds": s} for d, s in sorted(totals.items()) if s > 0]
+    for i in range(0, len(values), 5000):
+        await db.execute(insert(DayTotal), values[i : i + 5000])
+
+
+async def history(db: AsyncSession, user_id: int, before: date | None = None) -> dict[date, float]:
+    """Completed seconds per local day over the whole history (optionally before a date)."""
+    query = select(DayTotal.day, DayTotal.seconds).where(DayTotal.user_id == user_id)
+    if before is not None:
+        query = query.where(DayTotal.day < before)
+    return {day: seconds for day, seconds in (await db.execute(query)).tuples()}
+

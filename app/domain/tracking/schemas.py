@@ -1,0 +1,130 @@
+"""JSON payloads of the tracking API (CONTRACT section 3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
+
+
+class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    color: str | None = None
+    billable: bool = False
+    archived: bool = False
+
+
+class ProjectUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: str | Unset = UNSET
+    color: str | Unset = UNSET
+    billable: bool | Unset = UNSET
+    archived: bool | Unset = UNSET
+
+
+class ProjectOut(msgspec.Struct):
+    id: int
+    name: str
+    color: str
+    billable: bool
+    archived: bool
+    client: str | None
+    entry_count: int | None = None
+
+
+class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
+    project_id: int
+    name: str
+
+
+class TaskUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    status: str | Unset = UNSET
+    name: str | Unset = UNSET
+
+
+class TaskOut(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    status: str
+    completed_at: str | None
+
+
+class EntryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    start_time: datetime
+    end_time: datetime
+    project_id: int | None = None
+    task_id: int | None = None
+    billable: bool | None = None
+    notes: str = ""
+    outcome: str = ""
+    tags: list[str] = []
+
+
+class EntryUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    start_time: datetime | Unset = UNSET
+    end_time: datetime | Unset = UNSET
+    project_id: int | None | Unset = UNSET
+    task_id: int | None | Unset = UNSET
+    billable: bool | Unset = UNSET
+    notes: str | Unset = UNSET
+    outcome: str | Unset = UNSET
+    tags: list[str] | Unset = UNSET
+
+
+class EntryOut(msgspec.Struct):
+    id: int
+    project_id: int | None
+    project_name: str | None
+    task_id: int | None
+    start_time: str
+    end_time: str | None
+    duration_seconds: int | None
+    billable: bool
+    notes: str
+    outcome: str
+    tags: list[str]
+
+
+class EntryPage(msgspec.Struct):
+    items: list[EntryOut]
+    next_cursor: str | None
+
+
+class TimerStart(msgspec.Struct, forbid_unknown_fields=True):
+    project_id: int | None = None
+    task_id: int | None = None
+    notes: str = ""
+    billable: bool | None = None
+
+
+class TimerStop(msgspec.Struct, forbid_unknown_fields=True):
+    end_time: datetime | None = None
+
+
+class TimerOut(msgspec.Struct):
+    id: int
+    project_id: int | None
+    project_name: str | None
+    task_id: int | None
+    task_name: str | None
+    start_time: str
+    elapsed_seconds: int
+    notes: str
+    billable: bool
+
+
+class TimerState(msgspec.Struct):
+    active_timer: TimerOut | None
+
+
+class WeeklyGoalPut(msgspec.Struct, forbid_unknown_fields=True):
+    target_hours: Annotated[float, msgspec.Meta(ge=0, le=168)]
+
+
+class WeeklyGoalOut(msgspec.Struct):
+    week_start: str
+    target_hours: float

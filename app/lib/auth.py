@@ -1,0 +1,112 @@
+"""Who is calling: the session cookie (browser) or `Authorization: Bearer` (scripts).
+
+`provide_user` is the dependency every protected handler asks for by name
+(`current_user`). Cookie-authenticated unsafe requests must carry the CSRF token
+(see `csrf_guard`); token-authenticated ones need not, since a browser never
+attaches a bearer token on its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.accounts import services as accounts
+from app.domain.accounts.schemas import CurrentUser
+from app.settings import Settings
+
+SESSION_COOKIE = "momentum_session"
+CSRF_COOKIE = "momentum_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "_csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_STATE_KEY = "momentum_user"
+
+
+def settings_of(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def session_token(request: Request[Any, Any, Any]) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    return accounts.unsign(settings_of(request).secret_key, raw)
+
+
+async def resolve_user(request: Request[Any, Any, Any], db: AsyncSession) -> CurrentUser | None:
+    """The caller, or None. Memoised on the request."""
+    state = request.scope.setdefault("state", {})
+    if _STATE_KEY in state:
+        return state[_STATE_KEY]  # type: ignore[no-any-return]
+    user: CurrentUser | None = None
+    token = bearer_token(request)
+    if token is not None:
+        user = await accounts.user_for_token(db, token)
+    else:
+        raw = session_token(request)
+        if raw is not None:
+            user = await accounts.user_for_session(db, raw)
+    state[_STATE_KEY] = user
+    return user
+
+
+async def provide_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> CurrentUser:
+    user = await resolve_user(request, db_session)
+    if user is None:
+        raise NotAuthorizedException("authentication required")
+    return user
+
+
+async def provide_optional_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> CurrentUser | None:
+    return await resolve_user(request, db_session)
+
+
+# ------------------------------------------------------------------ CSRF (double submit)
+
+
+def csrf_token_for(request: Request[Any, Any, Any]) -> str:
+    """The token for forms and htmx headers; the matching cookie is set by `ensure_csrf_cookie`."""
+    state = request.scope.setdefault("state", {})
+    token = state.get("csrf_new") or request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        state["csrf_new"] = token
+    return str(token)
+
+
+def needs_csrf(request: Request[Any, Any, Any]) -> bool:
+    if request.method in SAFE_METHODS or bearer_token(request) is not None:
+        return False
+    # Unsafe requests that can act on a session: every HTML form, and any API call
+    # that carries the session cookie. An API call with neither cookie nor bearer
+    # token has no ambient authority to abuse (it gets 401, or creates a token
+    # from credentials it supplies itself).
+    return request.cookies.get(SESSION_COOKIE) is not None or not request.url.path.startswith("/api/")
+
+
+async def csrf_guard(request: Request[Any, Any, Any]) -> None:
+    """before_request hook: reject unsafe cookie-authenticated requests without the token."""
+    if not needs_csrf(request):
+        return
+    expected = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type[0] in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise PermissionDeniedException("CSRF token missing or invalid; reload the page and try again")

@@ -1,0 +1,121 @@
+"""Page-or-fragment rendering and htmx-aware errors.
+
+One rule for every HTML form: success answers 303 to the page (htmx follows it and
+`hx-select`s the part it swaps), a validation error re-renders the page with the
+errors inline and status 422 (htmx is configured to swap 422). Errors on /api are
+always `{"ok": false, "error": ...}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from app.lib.auth import CSRF_COOKIE, csrf_token_for, settings_of
+from app.lib.errors import AppError
+
+log = logging.getLogger("momentum")
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """Render a full page (or a fragment template) with the context every page needs."""
+    state = request.scope.get("state", {})
+    context.setdefault("user", state.get("momentum_user"))
+    context.setdefault("csrf_token", csrf_token_for(request))
+    context.setdefault("current_path", request.url.path)
+    context.setdefault("allow_signup", settings_of(request).allow_signup)
+    response = Template(template_name=template, context=context, status_code=status_code)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path=path, status_code=HTTP_303_SEE_OTHER)
+
+
+def set_csrf_cookie(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
+    """Persist a CSRF token minted while rendering (double-submit cookie)."""
+    new = request.scope.get("state", {}).get("csrf_new")
+    if new:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new,
+            httponly=True,
+            samesite="lax",
+            secure=not settings_of(request).dev,
+            path="/",
+            max_age=60 * 60 * 24 * 30,
+        )
+    return response
+
+
+def _validation_message(exc: ValidationException) -> str:
+    extra = exc.extra
+    if isinstance(extra, list) and extra:
+        parts = []
+        for item in extra:
+            if isinstance(item, dict):
+                key = item.get("key")
+                msg = str(item.get("message", "is invalid"))
+                parts.append(f"{key}: {msg}" if key else msg)
+        if parts:
+            return "; ".join(parts)
+    return str(exc.detail or "invalid request")
+
+
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The one exception handler: JSON for /api, a redirect or an error page for HTML."""
+    if isinstance(exc, AppError):
+        status, message = exc.status_code, exc.text
+    elif isinstance(exc, ValidationException):
+        status, message = 400, _validation_message(exc)
+    elif isinstance(exc, NotAuthorizedException):
+        status, message = 401, "authentication required"
+    elif isinstance(exc, PermissionDeniedException):
+        status, message = 403, str(exc.detail or "forbidden")
+    elif isinstance(exc, NotFoundException):
+        status, message = 404, "not found"
+    elif isinstance(exc, HTTPException):
+        status, message = exc.status_code, str(exc.detail or "request failed")
+    else:
+        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        status, message = 500, "internal server error"
+
+    if is_api(request):
+        headers = getattr(exc, "headers", None) or None
+        return Response(
+            content={"ok": False, "error": message},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = f"/login?next={quote(target, safe='')}"
+        if is_htmx(request):
+            return Response(content="", status_code=200, headers={"HX-Redirect": location})
+        return Redirect(path=location, status_code=HTTP_303_SEE_OTHER)
+    try:
+        return page(request, "pages/error.html.j2", status_code=status, status=status, message=message)
+    except Exception:  # pragma: no cover - never fail while failing
+        return Response(content=message, status_code=status, media_type=MediaType.TEXT)

@@ -1,0 +1,284 @@
+/*
+ * My productivity: draws the Chart.js charts and keeps them current across htmx swaps.
+ *
+ * Each chart fragment carries its data in
+ *   <script type="application/json" class="chart-data" data-chart="daily|projects"
+ *           data-canvas="chart-daily">{...}</script>
+ * inside a <figure class="chart"> with the canvas and an accessible data table.
+ *
+ * One Chart per canvas id, kept in a Map. The canvas sits in a wrapper with
+ * hx-preserve, so an outerHTML swap of the fragment keeps the very same canvas
+ * element (and its Chart); the fresh data is copied into the existing chart and
+ * drawn with update('none'): no new canvas, no new listeners, no flicker. A chart
+ * whose canvas left the document (the fragment now shows an empty state, or history
+ * was restored) is destroyed, and a new canvas gets a new chart.
+ *
+ * The data table is hidden (visually only; screen readers keep it) by the class
+ * "chart-ready" on the figure, which is set only once the chart is drawn.
+ *
+ * Document-level listeners are registered once, however often this file runs.
+ */
+(function () {
+  'use strict';
+
+  var M = (window.Momentum = window.Momentum || {});
+  if (M.productivity) {
+    // Run again (a boosted navigation re-executed the script): just re-scan.
+    M.productivity.scan();
+    return;
+  }
+
+  var charts = new Map(); // canvas id -> Chart
+  var latest = new Map(); // canvas id -> last data object (for tooltips)
+  var seen = new WeakSet(); // chart-data <script> elements already applied
+
+  var reduceMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+  function cssVar(name, fallback) {
+    var v = getComputedStyle(document.documentElement).getPropertyValue(name);
+    return (v && v.trim()) || fallback;
+  }
+
+  function fmtHours(v) {
+    return (Math.round(v * 100) / 100).toString();
+  }
+
+  function baseOptions() {
+    return {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reduceMotion ? false : { duration: 450 },
+      // The table next to the chart is the accessible version; keep the canvas quiet.
+      plugins: { legend: { display: false } },
+    };
+  }
+
+  /* ---------------------------------------------------------------- chart kinds */
+
+  var kinds = {
+    daily: {
+      config: function (id, d) {
+        var grid = cssVar('--chart-grid', '#e5e7ef');
+        var text = cssVar('--chart-text', '#5b6275');
+        var opts = baseOptions();
+        opts.interaction = { mode: 'index', intersect: false };
+        opts.scales = {
+          x: { grid: { display: false }, ticks: { color: text, maxRotation: 0, autoSkipPadding: 6 } },
+          y: {
+            beginAtZero: true,
+            grid: { color: grid },
+            border: { display: false },
+            ticks: { color: text, precision: 0, callback: function (v) { return v + ' h'; } },
+          },
+        };
+        opts.plugins.tooltip = {
+          callbacks: {
+            title: function (items) {
+              var data = latest.get(id);
+              return items.length && data ? data.dates[items[0].dataIndex] : '';
+            },
+            label: function (item) {
+              return item.dataset.label + ': ' + fmtHours(item.parsed.y) + ' h';
+            },
+            footer: function (items) {
+              var data = latest.get(id);
+              if (!items.length || !data) return '';
+              var i = items[0].dataIndex;
+              var n = data.entry_count[i];
+              return 'Billable: ' + fmtHours(data.billable_hours[i]) + ' h · ' + n + (n === 1 ? ' entry' : ' entries');
+            },
+          },
+        };
+        return {
+          type: 'bar',
+          data: {
+            labels: d.labels.slice(),
+            datasets: [
+              {
+                type: 'bar',
+                label: 'Tracked',
+                data: d.hours.slice(),
+                backgroundColor: cssVar('--chart-bar', '#4f46e5'),
+                hoverBackgroundColor: cssVar('--chart-bar-hover', '#4338ca'),
+                borderRadius: 4,
+                maxBarThickness: 36,
+                order: 2,
+              },
+              {
+                type: 'line',
+                label: 'Goal',
+                data: d.goal_hours.slice(),
+                borderColor: cssVar('--chart-goal', '#c2410c'),
+                borderWidth: 2,
+                borderDash: [6, 4],
+                pointRadius: 0,
+                pointHoverRadius: 0,
+                stepped: 'middle',
+                fill: false,
+                order: 1,
+              },
+            ],
+          },
+          options: opts,
+        };
+      },
+      apply: function (chart, d) {
+        chart.data.labels = d.labels.slice();
+        chart.data.datasets[0].data = d.hours.slice();
+        chart.data.datasets[1].data = d.goal_hours.slice();
+      },
+    },
+
+    projects: {
+      config: function (id, d) {
+        var opts = baseOptions();
+        opts.cutout = '62%';
+        opts.plugins.tooltip = {
+          callbacks: {
+            label: function (item) {
+              var data = latest.get(id);
+              var pct = data ? data.percent[item.dataIndex] : null;
+              return item.label + ': ' + fmtHours(item.parsed) + ' h' + (pct === null ? '' : ' (' + pct + ' %)');
+            },
+          },
+        };
+        return {
+          type: 'doughnut',
+          data: {
+            labels: d.labels.slice(),
+            datasets: [
+              {
+                label: 'Hours',
+                data: d.hours.slice(),
+                backgroundColor: d.colors.slice(),
+                borderColor: cssVar('--surface', '#ffffff'),
+                borderWidth: 2,
+                hoverOffset: 4,
+              },
+            ],
+          },
+          options: opts,
+        };
+      },
+      apply: function (chart, d) {
+        chart.data.labels = d.labels.slice();
+        var ds = chart.data.datasets[0];
+        ds.data = d.hours.slice();
+        ds.backgroundColor = d.colors.slice();
+      },
+    },
+  };
+
+  /* ---------------------------------------------------------------- lifecycle */
+
+  /** Destroy charts whose canvas is no longer in the document. */
+  function sweep() {
+    charts.forEach(function (chart, id) {
+      if (!chart.canvas || !chart.canvas.isConnected) {
+        chart.destroy();
+        charts.delete(id);
+        latest.delete(id);
+      }
+    });
+  }
+
+  function render(script) {
+    if (seen.has(script)) return;
+    var kind = kinds[script.getAttribute('data-chart')];
+    var id = script.getAttribute('data-canvas');
+    var canvas = id && document.getElementById(id);
+    var figure = script.closest('.chart');
+    if (!kind || !canvas || canvas.tagName !== 'CANVAS' || !figure) return;
+
+    var data;
+    try {
+      data = JSON.parse(script.textContent);
+    } catch (e) {
+      seen.add(script);
+      return; // keep the table visible: it is the fallback
+    }
+    seen.add(script);
+    latest.set(id, data);
+
+    var chart = charts.get(id);
+    if (chart && chart.canvas !== canvas) {
+      chart.destroy();
+      charts.delete(id);
+      chart = null;
+    }
+    // Defensive: never a second Chart on one canvas, whoever created the first.
+    if (!chart) chart = window.Chart.getChart(canvas) || null;
+
+    // Show the canvas box before drawing so Chart.js measures a real size.
+    figure.classList.add('chart-ready');
+    try {
+      if (chart) {
+        kind.apply(chart, data);
+        chart.update('none');
+      } else {
+        chart = new window.Chart(canvas, kind.config(id, data));
+      }
+      charts.set(id, chart);
+    } catch (e) {
+      figure.classList.remove('chart-ready');
+      if (window.console) console.error('momentum: chart "' + id + '" failed', e);
+    }
+  }
+
+  function scan() {
+    sweep();
+    if (typeof window.Chart !== 'function') return; // no Chart.js: tables stay visible
+    var scripts = document.querySelectorAll('script.chart-data[data-chart]');
+    for (var i = 0; i < scripts.length; i++) render(scripts[i]);
+  }
+
+  /** Before htmx snapshots the page for history, put canvases back as they were. */
+  function beforeHistorySave() {
+    charts.forEach(function (chart) {
+      chart.destroy();
+    });
+    charts.clear();
+    latest.clear();
+    var figs = document.querySelectorAll('.chart.chart-ready');
+    for (var i = 0; i < figs.length; i++) figs[i].classList.remove('chart-ready');
+  }
+
+  /** Refresh: every fragment listens for momentum:refresh on <body>. */
+  function refresh() {
+    if (window.htmx) window.htmx.trigger(document.body, 'momentum:refresh');
+  }
+
+  function onClick(event) {
+    var el = event.target.closest && event.target.closest('[data-action="refresh"]');
+    if (!el || !window.htmx) return; // without htmx the link reloads the page
+    event.preventDefault();
+    refresh();
+  }
+
+  M.productivity = {
+    scan: scan,
+    refresh: refresh,
+    charts: charts, // for tests and debugging: canvas id -> Chart
+  };
+
+  // Registered once (guarded above). afterSwap runs before the browser paints the
+  // swapped fragment, so the table never flashes; afterSettle catches attribute
+  // settling and any swap whose afterSwap we missed; both are cheap no-ops when
+  // nothing changed (each data script is applied once).
+  document.addEventListener('htmx:afterSwap', scan);
+  document.addEventListener('htmx:afterSettle', scan);
+  document.addEventListener('htmx:historyRestore', function () {
+    seen = new WeakSet();
+    scan();
+  });
+  document.addEventListener('htmx:beforeHistorySave', beforeHistorySave);
+  document.addEventListener('click', onClick);
+
+  if (M.app) M.app.startTicker();
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', scan, { once: true });
+  } else {
+    scan();
+  }
+})();
