@@ -28,10 +28,15 @@ run: install
 	$(BIN)/momentum demo --if-empty
 	$(BIN)/momentum serve --host 127.0.0.1 --port 8000
 
-## Install what the tests need and run the whole suite
+## Install what the tests need and run the whole suite (on SQLite + memory cache; again on
+## PostgreSQL + Redis when MOMENTUM_TEST_DATABASE_URL and MOMENTUM_TEST_CACHE_URL are set)
 test: install-dev
 	$(BIN)/python tests/prepare_browser.py
-	$(BIN)/python -m pytest -n 2 tests
+	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
+	@if [ -n "$$MOMENTUM_TEST_DATABASE_URL" ]; then \
+	  echo "== again on $$MOMENTUM_TEST_DATABASE_URL + $${MOMENTUM_TEST_CACHE_URL:-mem://}"; \
+	  $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests; \
+	fi
 
 lint: install-dev
 	$(BIN)/ruff check app tests

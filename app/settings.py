@@ -37,7 +37,8 @@ class Settings:
 
     @property
     def dev(self) -> bool:
-        return self.env == "development"
+        """Development or test: a generated key is allowed and cookies work over plain http."""
+        return self.env in {"development", "test"}
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,14 +65,16 @@ async def resolve_user(request: Request[Any, Any, Any], db: AsyncSession) -> Cur
     return user
 
 
-async def provide_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> CurrentUser:
+async def provide_user(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> CurrentUser:
     user = await resolve_user(request, db_session)
     if user is None:
         raise NotAuthorizedException("authentication required")
     return user
 
 
-async def provide_optional_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> CurrentUser | None:
+async def provide_optional_user(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> CurrentUser | None:
     return await resolve_user(request, db_session)
 
 

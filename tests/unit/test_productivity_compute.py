@@ -266,7 +266,13 @@ def test_today_follows_the_local_date_of_a_user_far_from_utc() -> None:
     payload = stats(
         [
             EntryRow(1, None, datetime(2025, 11, 5, 19, 0, tzinfo=UTC), now, False),  # 08:00-09:00 local
-            EntryRow(2, None, datetime(2025, 11, 5, 1, 0, tzinfo=UTC), datetime(2025, 11, 5, 2, 0, tzinfo=UTC), False),
+            EntryRow(
+                2,
+                None,
+                datetime(2025, 11, 5, 1, 0, tzinfo=UTC),
+                datetime(2025, 11, 5, 2, 0, tzinfo=UTC),
+                False,
+            ),
         ],
         tz=tz,
         now=now,
@@ -327,7 +333,11 @@ def test_explicit_weekly_goal_overrides_the_standard_week() -> None:
 
 
 def test_week_goal_percent_is_not_capped_and_is_0_for_a_zero_goal() -> None:
-    entries = [entry("2025-11-03 00:00", hours=20), entry("2025-11-04 00:00", hours=20), entry("2025-11-05 00:00", hours=10)]
+    entries = [
+        entry("2025-11-03 00:00", hours=20),
+        entry("2025-11-04 00:00", hours=20),
+        entry("2025-11-05 00:00", hours=10),
+    ]
     assert stats(entries).summary.week_goal_percent == 125  # 50 of 40 h
     assert stats(entries, week_goal_hours=0.0).summary.week_goal_percent == 0
 
@@ -545,6 +555,9 @@ def test_a_skipping_streak_survives_a_non_working_today() -> None:
     entries = days_of("2025-11-06", "2025-11-07")  # Thu, Fri
     assert stats(entries, now=sunday).streak.current_streak == 0
     assert stats(entries, now=sunday, streak_skip_non_working=True).streak.current_streak == 2
+    # the last working day before today is over: an empty Friday ends the streak
+    thursday_only = days_of("2025-11-06")
+    assert stats(thursday_only, now=sunday, streak_skip_non_working=True).streak.current_streak == 0
 
 
 def test_a_skipping_streak_without_working_days_is_0() -> None:
@@ -645,12 +658,16 @@ def test_exactly_8_groups_need_no_other_item() -> None:
 
 
 def test_project_ties_are_ordered_by_name() -> None:
-    payload = stats([entry("2025-11-04 09:00", hours=1, project=1), entry("2025-11-04 11:00", hours=1, project=2)])
+    payload = stats(
+        [entry("2025-11-04 09:00", hours=1, project=1), entry("2025-11-04 11:00", hours=1, project=2)]
+    )
     assert [p.name for p in payload.projects] == ["Admin", "Website relaunch"]
 
 
 def test_project_hours_add_up_to_the_window_total_by_largest_remainder() -> None:
-    projects = {i: ProjectInfo(id=i, name=name, color="#000000") for i, name in [(1, "A"), (2, "B"), (3, "C")]}
+    projects = {
+        i: ProjectInfo(id=i, name=name, color="#000000") for i, name in [(1, "A"), (2, "B"), (3, "C")]
+    }
     payload = stats(
         [entry(f"2025-11-04 0{i}:00", minutes=20, project=i) for i in (1, 2, 3)],
         projects=projects,
@@ -740,7 +757,9 @@ def test_peak_hour_top_project_and_billable_insights_state_their_values() -> Non
 
 
 def test_top_project_insight_skips_the_no_project_item() -> None:
-    payload = stats([entry("2025-11-05 09:00", hours=3), entry("2025-11-05 13:00", hours=1, project=2)], period=1)
+    payload = stats(
+        [entry("2025-11-05 09:00", hours=3), entry("2025-11-05 13:00", hours=1, project=2)], period=1
+    )
     assert [p.kind for p in payload.projects] == ["none", "project"]
     found = insight(payload, "top_project")
     assert (found.value, found.text) == (25, "Admin took 25% of your time today.")

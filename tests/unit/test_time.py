@@ -38,7 +38,9 @@ def test_get_zone_rejects_an_unknown_name() -> None:
 
 def test_resolve_local_rejects_a_time_in_the_spring_forward_gap() -> None:
     zone = get_zone("America/New_York")
-    with pytest.raises(NonExistentLocalTimeError, match="2025-03-09 02:30 does not exist in America/New_York"):
+    with pytest.raises(
+        NonExistentLocalTimeError, match="2025-03-09 02:30 does not exist in America/New_York"
+    ):
         resolve_local(datetime(2025, 3, 9, 2, 30), zone)
 
 
@@ -128,7 +130,10 @@ def test_split_by_day_skips_a_day_that_never_happened() -> None:
     zone = get_zone("Pacific/Apia")
     start = resolve_local(datetime(2011, 12, 29, 23, 0), zone)
     end = resolve_local(datetime(2011, 12, 31, 1, 0), zone)
-    assert list(split_by_day(start, end, zone)) == [(date(2011, 12, 29), 3600.0), (date(2011, 12, 31), 3600.0)]
+    assert list(split_by_day(start, end, zone)) == [
+        (date(2011, 12, 29), 3600.0),
+        (date(2011, 12, 31), 3600.0),
+    ]
 
 
 def test_split_by_hour_has_no_piece_for_the_skipped_spring_hour() -> None:

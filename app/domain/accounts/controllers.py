@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +90,7 @@ class AuthPagesController(Controller):
     include_in_schema = False
 
     @get("/login", name="accounts:login")
-    async def login_page(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:  # noqa: A002
+    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:  # noqa: A002
         return page(request, "pages/login.html.j2", next=safe_next(next), errors={}, form={})
 
     @post("/login", name="accounts:login-submit")
@@ -239,7 +239,7 @@ class AccountsApiController(Controller):
     tags = ["accounts"]
 
     @post("/auth/tokens", status_code=201, summary="Create an API token from email and password")
-    async def create_token(self, request: Request[Any, Any, Any], data: TokenCreate, db_session: DB) -> TokenCreated:
+    async def create_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB) -> TokenCreated:
         user = await accounts.authenticate(db_session, data.email, data.password, client_ip(request))
         token, raw = await accounts.create_token(db_session, user.id, data.name)
         return TokenCreated(id=token.id, name=token.name, token=raw, created_at=token.created_at.isoformat())
@@ -259,7 +259,7 @@ class AccountsApiController(Controller):
 
     @patch("/me", summary="Change your settings")
     async def patch_me(
-        self, request: Request[Any, Any, Any], data: MeUpdate, current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], data: JSONBody[MeUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> MeOut:
         user, zone_changed = await accounts.update_settings(
             db_session,

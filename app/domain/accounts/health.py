@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ def healthz() -> dict[str, bool]:
 
 
 @get("/readyz", include_in_schema=False, media_type=MediaType.JSON)
-async def readyz(db_session: AsyncSession) -> Response[dict[str, object]]:
+async def readyz(db_session: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
     try:
         await db_session.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, JSONBody, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
@@ -62,7 +62,7 @@ class ProjectsApi(Controller):
         return [svc.project_out(p, counts.get(p.id, 0)) for p in projects]
 
     @post("/", status_code=201, summary="Create a project")
-    async def create_project(self, data: ProjectCreate, current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
+    async def create_project(self, data: JSONBody[ProjectCreate], current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
         project = await svc.create_project(
             db_session, current_user.id, name=data.name, color=data.color, billable=data.billable,
             archived=data.archived,
@@ -76,7 +76,7 @@ class ProjectsApi(Controller):
 
     @patch("/{project_id:int}", summary="Change a project")
     async def update_project(
-        self, project_id: FromPath[int], data: ProjectUpdate, current_user: CurrentUserDep, db_session: DB
+        self, project_id: FromPath[int], data: JSONBody[ProjectUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> ProjectOut:
         project = await svc.update_project(db_session, current_user.id, project_id, svc.unset_to_dict(data))
         await svc.commit_and_refresh(db_session, current_user.id)
@@ -106,14 +106,14 @@ class TasksApi(Controller):
             db_session, current_user.id, project_id=project_id, status=status)]
 
     @post("/", status_code=201, summary="Create a task")
-    async def create_task(self, data: TaskCreate, current_user: CurrentUserDep, db_session: DB) -> TaskOut:
+    async def create_task(self, data: JSONBody[TaskCreate], current_user: CurrentUserDep, db_session: DB) -> TaskOut:
         task = await svc.create_task(db_session, current_user.id, project_id=data.project_id, name=data.name)
         await svc.commit_and_refresh(db_session, current_user.id)
         return svc.task_out(task)
 
     @patch("/{task_id:int}", summary="Change a task (status todo/done)")
     async def update_task(
-        self, task_id: FromPath[int], data: TaskUpdate, current_user: CurrentUserDep, db_session: DB
+        self, task_id: FromPath[int], data: JSONBody[TaskUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> TaskOut:
         task = await svc.update_task(db_session, current_user.id, task_id, svc.unset_to_dict(data))
         await svc.commit_and_refresh(db_session, current_user.id)
@@ -145,7 +145,7 @@ class EntriesApi(Controller):
 
     @post("/", status_code=201, summary="Create a completed entry")
     async def create_entry(
-        self, request: Request[Any, Any, Any], data: EntryCreate, current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], data: JSONBody[EntryCreate], current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
         zone = zone_of(request, current_user)
         entry = await svc.create_entry(
@@ -164,7 +164,7 @@ class EntriesApi(Controller):
 
     @patch("/{entry_id:int}", summary="Change an entry")
     async def update_entry(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], data: EntryUpdate,
+        self, request: Request[Any, Any, Any], entry_id: FromPath[int], data: JSONBody[EntryUpdate],
         current_user: CurrentUserDep, db_session: DB,
     ) -> EntryOut:
         zone = zone_of(request, current_user)
@@ -194,7 +194,7 @@ class TimerApi(Controller):
     @post("/start", status_code=201, summary="Start the timer (409 if one is running)")
     async def start(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
-        data: TimerStart | None = None,
+        data: JSONBody[TimerStart | None] = None,
     ) -> TimerOut:
         body = data or TimerStart()
         entry = await svc.start_timer(
@@ -208,7 +208,7 @@ class TimerApi(Controller):
     @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
     async def stop(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
-        data: TimerStop | None = None,
+        data: JSONBody[TimerStop | None] = None,
     ) -> EntryOut:
         zone = zone_of(request, current_user)
         entry = await svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
@@ -227,7 +227,7 @@ class WeeklyGoalsApi(Controller):
 
     @put("/{week_start:str}", summary="Set the goal of a week (week_start is a Monday)")
     async def put_goal(
-        self, week_start: FromPath[str], data: WeeklyGoalPut, current_user: CurrentUserDep, db_session: DB
+        self, week_start: FromPath[str], data: JSONBody[WeeklyGoalPut], current_user: CurrentUserDep, db_session: DB
     ) -> WeeklyGoalOut:
         goal = await svc.put_weekly_goal(
             db_session, current_user.id, svc.parse_week_start(week_start), data.target_hours

@@ -35,6 +35,7 @@ __all__ = [
     "ENTRIES_CSV_HEADER",
     "MAX_BACKUP_BYTES",
     "NO_PROJECT",
+    "BACKUP_SECTIONS",
     "Backup",
     "BackupEntry",
     "BackupError",
@@ -44,6 +45,8 @@ __all__ = [
     "BackupTask",
     "BackupUser",
     "BackupWeeklyGoal",
+    "BackupWriter",
+    "DailyAccumulator",
     "DailyExportRow",
     "ExportEntry",
     "backup_json_chunks",
@@ -131,15 +134,17 @@ class _CsvChunks:
         return text
 
 
-def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo) -> Iterator[str]:
-    """entries.csv as text chunks: the header first, then up to 500 rows per chunk.
+def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo, *, header: bool = True) -> Iterator[str]:
+    """entries.csv as text chunks: the header first (unless `header=False`, for a stream
+    written batch by batch), then up to 500 rows per chunk.
 
     Quoting follows the csv module (RFC 4180): notes with commas, quotes or line breaks
     come back intact. Momentum's importer reads the file back exactly.
     """
     out = _CsvChunks()
-    out.writer.writerow(ENTRIES_CSV_HEADER)
-    yield out.take()
+    if header:
+        out.writer.writerow(ENTRIES_CSV_HEADER)
+        yield out.take()
     pending = 0
     for e in rows:
         out.writer.writerow(
@@ -184,11 +189,12 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.2f}"
 
 
-def daily_csv_rows(days: Iterable[DailyExportRow]) -> Iterator[str]:
-    """daily.csv as text chunks: the header first, then up to 500 days per chunk."""
+def daily_csv_rows(days: Iterable[DailyExportRow], *, header: bool = True) -> Iterator[str]:
+    """daily.csv as text chunks: the header first (unless `header=False`), then up to 500 days per chunk."""
     out = _CsvChunks()
-    out.writer.writerow(DAILY_CSV_HEADER)
-    yield out.take()
+    if header:
+        out.writer.writerow(DAILY_CSV_HEADER)
+        yield out.take()
     pending = 0
     for d in days:
         ordered = sorted(d.project_seconds.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -221,6 +227,80 @@ class _DayTotals:
         self.projects: dict[str, float] = {}
 
 
+class DailyAccumulator:
+    """Turns entries, fed in start order, into DailyExportRow for first_day..last_day.
+
+    Seconds are split across local days as in CONTRACT section 4 (Attribution) and
+    clipped to the range; `entries` counts entries starting that day; `goal_hours` is
+    the standard day on a working day, else 0. A day is handed out as soon as no later
+    entry can reach it, so only the days one entry spans are held at once: constant
+    memory for any number of entries. `add` and `finish` return the finished days.
+    """
+
+    def __init__(
+        self,
+        *,
+        zone: ZoneInfo,
+        first_day: date,
+        last_day: date,
+        standard_hours_per_day: float,
+        working_days: Iterable[int],
+    ) -> None:
+        self._zone = zone
+        self._last_day = last_day
+        self._standard = standard_hours_per_day
+        self._workdays = frozenset(working_days)
+        self._open: dict[date, _DayTotals] = {}
+        self._day = first_day  # the next day to hand out
+        self._range_start = local_day_start(first_day, zone)
+        self._range_end = local_day_start(last_day + timedelta(days=1), zone)
+
+    @property
+    def range_start(self) -> datetime:
+        return self._range_start
+
+    @property
+    def range_end(self) -> datetime:
+        return self._range_end
+
+    def add(self, entry: ExportEntry) -> list[DailyExportRow]:
+        start, end = max(entry.start, self._range_start), min(entry.end, self._range_end)
+        if start >= end:
+            return []
+        done = self._emit(local_date(start, self._zone) - timedelta(days=1))
+        name = entry.project if entry.project is not None else NO_PROJECT
+        if entry.start >= self._range_start:
+            self._open.setdefault(local_date(entry.start, self._zone), _DayTotals()).entries += 1
+        for day, seconds in split_by_day(start, end, self._zone):
+            totals = self._open.setdefault(day, _DayTotals())
+            totals.seconds += seconds
+            if entry.billable:
+                totals.billable += seconds
+            totals.projects[name] = totals.projects.get(name, 0.0) + seconds
+        return done
+
+    def finish(self) -> list[DailyExportRow]:
+        return self._emit(self._last_day)
+
+    def _emit(self, through: date) -> list[DailyExportRow]:
+        done: list[DailyExportRow] = []
+        while self._day <= through and self._day <= self._last_day:
+            day = self._day
+            totals = self._open.pop(day, None) or _DayTotals()
+            done.append(
+                DailyExportRow(
+                    date=day,
+                    seconds=totals.seconds,
+                    billable_seconds=totals.billable,
+                    entries=totals.entries,
+                    goal_hours=self._standard if day.isoweekday() in self._workdays else 0.0,
+                    project_seconds=totals.projects,
+                )
+            )
+            self._day = day + timedelta(days=1)
+        return done
+
+
 def daily_export_rows(
     entries: Iterable[ExportEntry],
     *,
@@ -230,49 +310,20 @@ def daily_export_rows(
     standard_hours_per_day: float,
     working_days: Iterable[int],
 ) -> Iterator[DailyExportRow]:
-    """Every local day first_day..last_day (inclusive), oldest first, in constant memory.
+    """Every local day first_day..last_day (inclusive), oldest first (see DailyAccumulator).
 
-    `entries` must be sorted by start and hold every completed entry that overlaps the
-    range. Seconds are split across local days as in CONTRACT section 4 (Attribution);
-    `entries` counts entries starting that day; `goal_hours` is the standard day on a
-    working day, else 0. A day is written as soon as no later entry can reach it (the
-    entries come in start order), so only the days one entry spans are held at once.
+    `entries` must be sorted by start and hold every completed entry overlapping the range.
     """
-    workdays = frozenset(working_days)
-    open_days: dict[date, _DayTotals] = {}
-    day = first_day
-
-    def emit(through: date) -> Iterator[DailyExportRow]:
-        nonlocal day
-        while day <= through and day <= last_day:
-            totals = open_days.pop(day, None) or _DayTotals()
-            yield DailyExportRow(
-                date=day,
-                seconds=totals.seconds,
-                billable_seconds=totals.billable,
-                entries=totals.entries,
-                goal_hours=standard_hours_per_day if day.isoweekday() in workdays else 0.0,
-                project_seconds=totals.projects,
-            )
-            day += timedelta(days=1)
-
-    range_start = local_day_start(first_day, zone)
-    range_end = local_day_start(last_day + timedelta(days=1), zone)
-    for e in entries:
-        start, end = max(e.start, range_start), min(e.end, range_end)
-        if start >= end:
-            continue
-        yield from emit(local_date(start, zone) - timedelta(days=1))
-        name = e.project if e.project is not None else NO_PROJECT
-        if e.start >= range_start:
-            open_days.setdefault(local_date(e.start, zone), _DayTotals()).entries += 1
-        for d, seconds in split_by_day(start, end, zone):
-            totals = open_days.setdefault(d, _DayTotals())
-            totals.seconds += seconds
-            if e.billable:
-                totals.billable += seconds
-            totals.projects[name] = totals.projects.get(name, 0.0) + seconds
-    yield from emit(last_day)
+    days = DailyAccumulator(
+        zone=zone,
+        first_day=first_day,
+        last_day=last_day,
+        standard_hours_per_day=standard_hours_per_day,
+        working_days=working_days,
+    )
+    for entry in entries:
+        yield from days.add(entry)
+    yield from days.finish()
 
 
 # ---------------------------------------------------------------- backup.json
@@ -361,22 +412,54 @@ class _BackupHead(msgspec.Struct):
 
 _encoder: Final = msgspec.json.Encoder()
 _CHUNK_BYTES: Final = 64 * 1024
+BACKUP_SECTIONS: Final = ("projects", "tasks", "entries", "weekly_goals", "goals")
 
 
-def _json_array(items: Iterable[msgspec.Struct]) -> Iterator[bytes]:
-    """`[a,b,...]` as pieces of about 64 kB."""
-    buffer = bytearray(b"[")
-    first = True
-    for item in items:
-        if not first:
-            buffer += b","
-        first = False
-        buffer += _encoder.encode(item)
-        if len(buffer) >= _CHUNK_BYTES:
+class BackupWriter:
+    """Writes backup.json piece by piece, for a producer that gets its items in batches.
+
+    `start()`, then for each of BACKUP_SECTIONS in order `section(name)`, any number of
+    `items(batch)`, then `finish()`. Each call returns bytes to send; items are encoded
+    into pieces of about 64 kB.
+    """
+
+    def __init__(self) -> None:
+        self._sections = iter(BACKUP_SECTIONS)
+        self._open = False
+        self._first = True
+
+    def start(self, *, exported_at: datetime, user: BackupUser) -> bytes:
+        head = _encoder.encode(
+            {"format": BACKUP_FORMAT, "version": BACKUP_VERSION, "exported_at": exported_at, "user": user}
+        )
+        return head[:-1]  # without the closing brace: the lists follow
+
+    def section(self, name: str) -> bytes:
+        expected = next(self._sections, None)
+        if name != expected:
+            raise ValueError(f"backup section {name!r} out of order (expected {expected!r})")
+        prefix = b"]" if self._open else b""
+        self._open, self._first = True, True
+        return prefix + b',"' + name.encode() + b'":['
+
+    def items(self, items: Iterable[msgspec.Struct]) -> Iterator[bytes]:
+        buffer = bytearray()
+        for item in items:
+            if not self._first:
+                buffer += b","
+            self._first = False
+            buffer += _encoder.encode(item)
+            if len(buffer) >= _CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
             yield bytes(buffer)
-            buffer.clear()
-    buffer += b"]"
-    yield bytes(buffer)
+
+    def finish(self) -> bytes:
+        out = b"]" if self._open else b""
+        for name in self._sections:  # sections never opened are written empty
+            out += b',"' + name.encode() + b'":[]'
+        return out + b"}"
 
 
 def backup_json_chunks(
@@ -391,13 +474,11 @@ def backup_json_chunks(
 ) -> Iterator[bytes]:
     """backup.json as a stream of JSON pieces; each iterable is consumed once, in order.
 
-    The result decodes as `Backup` (see `decode_backup`). Only the current batch of
-    items is held in memory, so the server can stream any number of entries.
+    The result decodes as `Backup` (see `decode_backup`). Only the current piece is held
+    in memory, so any number of entries can be streamed.
     """
-    head = _encoder.encode(
-        {"format": BACKUP_FORMAT, "version": BACKUP_VERSION, "exported_at": exported_at, "user": user}
-    )
-    yield head[:-1]  # drop the closing brace: the lists follow
+    writer = BackupWriter()
+    yield writer.start(exported_at=exported_at, user=user)
     sections: tuple[tuple[str, Iterable[msgspec.Struct]], ...] = (
         ("projects", projects),
         ("tasks", tasks),
@@ -406,9 +487,9 @@ def backup_json_chunks(
         ("goals", goals),
     )
     for name, items in sections:
-        yield b',"' + name.encode() + b'":'
-        yield from _json_array(items)
-    yield b"}"
+        yield writer.section(name)
+        yield from writer.items(items)
+    yield writer.finish()
 
 
 def decode_backup(data: bytes) -> Backup:

@@ -1,0 +1,167 @@
+"""Fixtures: the app, HTTP clients, and users created directly (not through rate-limited routes)."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.settings import Settings
+
+EXTERNAL = bool(os.environ.get("MOMENTUM_TEST_DATABASE_URL"))
+_counter = itertools.count()
+
+
+def _migrate(settings: Settings) -> None:
+    """Bring the test database to head once (a file lock serialises xdist workers)."""
+    from app.cli import _alembic
+
+    lock_path = Path(tempfile.gettempdir()) / "momentum-test-migrate.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _alembic(settings).upgrade("head")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    settings = Settings.from_env()
+    _migrate(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    from app.asgi import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture()
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture()
+def anon_client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+def run(coro: Any) -> Any:
+    return asyncio.new_event_loop().run_until_complete(coro)
+
+
+@dataclass
+class UserCtx:
+    id: int
+    email: str
+    password: str
+    token: str
+    session_raw: str
+    client: TestClient[Litestar]
+    timezone: str = "UTC"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def csrf(self) -> dict[str, str]:
+        token = self.client.cookies.get("momentum_csrf") or ""
+        return {"X-CSRF-Token": token}
+
+    def api(self, method: str, url: str, **kwargs: Any) -> Any:
+        headers = {**self.bearer, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def browser(self) -> TestClient[Litestar]:
+        """The client signed in with a session cookie, with a CSRF cookie in its jar."""
+        return self.client
+
+
+async def _create_user(settings: Settings, email: str, password: str, timezone: str | None,
+                       hours: float) -> tuple[int, str, str]:
+    from app.db.config import create_engine, writing
+    from app.domain.accounts import services as accounts
+
+    engine = create_engine(settings)
+    try:
+        with writing():
+            async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+                user = await accounts.create_user(db, email=email, password=password, timezone=timezone,
+                                                  standard_hours_per_day=hours)
+                _, token = await accounts.create_token(db, user.id, "tests")
+                raw = await accounts.create_session(db, user.id)
+                await db.commit()
+                return user.id, token, raw
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture()
+def make_user(app: Litestar, settings: Settings) -> Iterator[Any]:
+    """make_user(timezone="Europe/Berlin") → a signed-in UserCtx with its own client."""
+    from app.domain.accounts.services import sign
+
+    clients: list[TestClient[Litestar]] = []
+
+    def factory(timezone: str | None = "UTC", hours: float = 8.0, email: str | None = None) -> UserCtx:
+        email = email or f"user-{uuid.uuid4().hex[:10]}-{next(_counter)}@example.com"
+        password = "correct horse battery"
+        user_id, token, raw = run(_create_user(settings, email, password, timezone, hours))
+        c = TestClient(app=app, base_url="http://testserver.local")
+        c.__enter__()
+        clients.append(c)
+        c.cookies.set("momentum_session", sign(settings.secret_key, raw))
+        c.cookies.set("momentum_csrf", f"csrf-{uuid.uuid4().hex}")
+        return UserCtx(user_id, email, password, token, raw, c, timezone or settings.timezone)
+
+    yield factory
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def user(make_user: Any) -> UserCtx:
+    return make_user()  # type: ignore[no-any-return]
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            return
+        self.count += 1
+        self.statements.append(statement)
+
+
+@pytest.fixture()
+def count_queries(app: Litestar) -> Iterator[QueryCounter]:
+    """Counts SQL statements the app's engine executes during the test."""
+    from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+
+    plugin = app.plugins.get(SQLAlchemyPlugin)
+    engine = plugin.config[0].get_engine() if isinstance(plugin.config, list | tuple) else plugin.config.get_engine()
+    counter = QueryCounter()
+    event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine.sync_engine, "before_cursor_execute", counter)
