@@ -9,11 +9,13 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import event
@@ -50,16 +52,51 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
-@pytest.fixture()
-def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
-    with TestClient(app=app, base_url="http://testserver.local") as c:
-        yield c
+@pytest.fixture(scope="session")
+def portal() -> Iterator[BlockingPortal]:
+    """One event loop for every client of the session, as in a real server.
+
+    Litestar's TestClient otherwise starts a loop per client; the Redis and asyncpg
+    connections pooled by one client's loop then break in the next one ("Event loop
+    is closed", "attached to a different loop")."""
+    with start_blocking_portal(backend="asyncio") as p:
+        yield p
+
+
+class SharedLoopClient(TestClient[Litestar]):
+    def __init__(self, app: Any, shared_portal: BlockingPortal, **kwargs: Any) -> None:
+        super().__init__(app=app, **kwargs)
+        self._shared_portal = shared_portal
+
+    @contextmanager
+    def portal(self) -> Iterator[BlockingPortal]:
+        yield self._shared_portal
 
 
 @pytest.fixture()
-def anon_client(app: Litestar) -> Iterator[TestClient[Litestar]]:
-    with TestClient(app=app, base_url="http://testserver.local") as c:
-        yield c
+def new_client(app: Litestar, portal: BlockingPortal) -> Any:
+    """new_client(asgi_app=None) → an entered client on the session's loop (closed after the test)."""
+    opened: list[TestClient[Litestar]] = []
+
+    def factory(asgi_app: Any = None) -> TestClient[Litestar]:
+        c = SharedLoopClient(asgi_app or app, portal, base_url="http://testserver.local")
+        c.__enter__()
+        opened.append(c)
+        return c
+
+    yield factory
+    for c in reversed(opened):
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def client(new_client: Any) -> TestClient[Litestar]:
+    return new_client()  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def anon_client(new_client: Any) -> TestClient[Litestar]:
+    return new_client()  # type: ignore[no-any-return]
 
 
 def run(coro: Any) -> Any:
@@ -115,26 +152,20 @@ async def _create_user(settings: Settings, email: str, password: str, timezone: 
 
 
 @pytest.fixture()
-def make_user(app: Litestar, settings: Settings) -> Iterator[Any]:
+def make_user(settings: Settings, new_client: Any) -> Iterator[Any]:
     """make_user(timezone="Europe/Berlin") → a signed-in UserCtx with its own client."""
     from app.domain.accounts.services import sign
-
-    clients: list[TestClient[Litestar]] = []
 
     def factory(timezone: str | None = "UTC", hours: float = 8.0, email: str | None = None) -> UserCtx:
         email = email or f"user-{uuid.uuid4().hex[:10]}-{next(_counter)}@example.com"
         password = "correct horse battery"
         user_id, token, raw = run(_create_user(settings, email, password, timezone, hours))
-        c = TestClient(app=app, base_url="http://testserver.local")
-        c.__enter__()
-        clients.append(c)
+        c = new_client()
         c.cookies.set("momentum_session", sign(settings.secret_key, raw))
         c.cookies.set("momentum_csrf", f"csrf-{uuid.uuid4().hex}")
         return UserCtx(user_id, email, password, token, raw, c, timezone or settings.timezone)
 
     yield factory
-    for c in clients:
-        c.__exit__(None, None, None)
 
 
 @pytest.fixture()

@@ -232,17 +232,6 @@
     for (var i = 0; i < scripts.length; i++) render(scripts[i]);
   }
 
-  /** Before htmx snapshots the page for history, put canvases back as they were. */
-  function beforeHistorySave() {
-    charts.forEach(function (chart) {
-      chart.destroy();
-    });
-    charts.clear();
-    latest.clear();
-    var figs = document.querySelectorAll('.chart.chart-ready');
-    for (var i = 0; i < figs.length; i++) figs[i].classList.remove('chart-ready');
-  }
-
   /** Refresh: every fragment listens for momentum:refresh on <body>. */
   function refresh() {
     if (window.htmx) window.htmx.trigger(document.body, 'momentum:refresh');
@@ -271,7 +260,6 @@
     seen = new WeakSet();
     scan();
   });
-  document.addEventListener('htmx:beforeHistorySave', beforeHistorySave);
   document.addEventListener('click', onClick);
 
   if (M.app) M.app.startTicker();

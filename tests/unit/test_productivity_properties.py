@@ -35,7 +35,15 @@ ZONES = [
 # instants around several DST transitions of the zones above (2024-2026)
 _LO = datetime(2024, 1, 1, tzinfo=UTC)
 _HI = datetime(2026, 6, 1, tzinfo=UTC)
-instants = st.integers(0, to_micros(_HI) - to_micros(_LO)).map(lambda us: _LO + timedelta(microseconds=us))
+# 2025 DST changes of those zones (US, EU, Santiago, Lord Howe, New Zealand and Chatham)
+_TRANSITION_DAYS = ["03-09", "03-30", "04-06", "09-07", "09-28", "10-05", "10-26", "11-02"]
+_anywhere = st.integers(0, to_micros(_HI) - to_micros(_LO)).map(lambda us: _LO + timedelta(microseconds=us))
+_near_a_transition = st.builds(
+    lambda day, us: datetime.fromisoformat(f"2025-{day}").replace(tzinfo=UTC) + timedelta(microseconds=us),
+    st.sampled_from(_TRANSITION_DAYS),
+    st.integers(-2 * 24 * 3600 * US_PER_SECOND, 2 * 24 * 3600 * US_PER_SECOND),
+)
+instants = st.one_of(_anywhere, _near_a_transition)
 durations = st.integers(1, 3 * 24 * 3600 * US_PER_SECOND).map(lambda us: timedelta(microseconds=us))
 
 PROJECTS = {i: ProjectInfo(id=i, name=f"Project {i}", color="#000000") for i in range(1, 13)}
