@@ -16,6 +16,12 @@
  * The data table is hidden (visually only; screen readers keep it) by the class
  * "chart-ready" on the figure, which is set only once the chart is drawn.
  *
+ * Chart.js is loaded by this file, once per window, from the URL in the
+ * data-chartjs-src attribute of its own <script> tag. The page cannot simply carry
+ * a <script src=chart.js> tag: htmx re-runs scripts in swapped content, so every
+ * boosted navigation would re-evaluate Chart.js and replace window.Chart with a
+ * fresh module that no longer knows the charts already drawn (Chart.getChart).
+ *
  * Document-level listeners are registered once, however often this file runs.
  */
 (function () {
@@ -27,6 +33,9 @@
     M.productivity.scan();
     return;
   }
+
+  var me = document.currentScript;
+  var chartSrc = me && me.getAttribute('data-chartjs-src');
 
   var charts = new Map(); // canvas id -> Chart
   var latest = new Map(); // canvas id -> last data object (for tooltips)
@@ -219,17 +228,39 @@
         chart = new window.Chart(canvas, kind.config(id, data));
       }
       charts.set(id, chart);
+      // The scrollable table box is focusable for keyboard users; hidden, it must not be.
+      var box = figure.querySelector('.chart-table[tabindex]');
+      if (box) box.removeAttribute('tabindex');
     } catch (e) {
       figure.classList.remove('chart-ready');
       if (window.console) console.error('momentum: chart "' + id + '" failed', e);
     }
   }
 
-  function scan() {
-    sweep();
-    if (typeof window.Chart !== 'function') return; // no Chart.js: tables stay visible
+  /** Load Chart.js once; `done` runs when it is there (never if it fails to load). */
+  function withChartJs(done) {
+    if (typeof window.Chart === 'function') return done();
+    if (!chartSrc) return;
+    var tag = document.getElementById('momentum-chartjs');
+    if (!tag) {
+      tag = document.createElement('script');
+      tag.id = 'momentum-chartjs';
+      tag.src = chartSrc;
+      document.head.appendChild(tag);
+    }
+    tag.addEventListener('load', done, { once: true });
+  }
+
+  function drawAll() {
     var scripts = document.querySelectorAll('script.chart-data[data-chart]');
     for (var i = 0; i < scripts.length; i++) render(scripts[i]);
+  }
+
+  function scan() {
+    sweep();
+    // Without Chart.js (still loading, or failed) the tables stay visible.
+    if (typeof window.Chart === 'function') drawAll();
+    else if (document.querySelector('script.chart-data[data-chart]')) withChartJs(drawAll);
   }
 
   /** Refresh: every fragment listens for momentum:refresh on <body>. */

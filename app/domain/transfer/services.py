@@ -164,13 +164,13 @@ class _Catalog:
         rows = await self._db.execute(
             select(Project.id, Project.name, Project.color).where(Project.user_id == self._user_id)
         )
-        for pid, name, color in rows.tuples():
+        for pid, name, color in rows:
             self.projects.setdefault(name.strip().casefold(), pid)
             self.colors.append(color)
         tasks = await self._db.execute(
             select(Task.id, Task.project_id, Task.name).where(Task.user_id == self._user_id)
         )
-        for tid, pid, name in tasks.tuples():
+        for tid, pid, name in tasks:
             self.tasks.setdefault((pid, name.strip().casefold()), tid)
 
     def _next_stand_in(self) -> int:
@@ -353,7 +353,7 @@ class _EntryWriter:
                     TimeEntry.start_time.in_(starts[i : i + _LOOKUP_CHUNK]),
                 )
             )
-            keys.update(_entry_key(s, e, p, n or "") for s, e, p, n in rows.tuples())
+            keys.update(_entry_key(s, e, p, n or "") for s, e, p, n in rows)
         return keys
 
 
@@ -571,7 +571,7 @@ class ImportService:
         rows = await session.execute(
             select(Goal.name, Goal.metric, Goal.period, Goal.project_id).where(Goal.user_id == user_id)
         )
-        existing = {(name.strip().casefold(), m, p, pid) for name, m, p, pid in rows.tuples()}
+        existing = {(name.strip().casefold(), m, p, pid) for name, m, p, pid in rows}
         created = 0
         for g in goals:
             project_id = project_ids[g.project_id] if g.project_id is not None else None
@@ -847,7 +847,7 @@ async def backup_json_stream(
             .where(GoalTarget.goal_id.in_(list(targets)))
             .order_by(GoalTarget.goal_id, GoalTarget.effective_from)
         )
-        for gid, effective_from, target in rows.tuples():
+        for gid, effective_from, target in rows:
             targets[gid].append(BackupGoalTarget(effective_from=effective_from, target=target))
     yield writer.section("goals")
     for piece in writer.items(
