@@ -258,7 +258,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except AppError as exc:
         fail(exc.text)
     for err in result.errors[:50]:
-        print(f"row {err.row}: {err.error}", file=sys.stderr)
+        print(err.error, file=sys.stderr)
     verb = "would create" if args.dry_run else "created"
     print(f"{verb} {result.created} entries, {result.duplicates} duplicates skipped, {len(result.errors)} errors")
     if result.errors and not args.skip_bad_rows:

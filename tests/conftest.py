@@ -22,4 +22,4 @@ os.environ["MOMENTUM_DATABASE_URL"] = os.environ.get("MOMENTUM_TEST_DATABASE_URL
 )
 os.environ["MOMENTUM_CACHE_URL"] = os.environ.get("MOMENTUM_TEST_CACHE_URL") or "mem://"
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.support"]

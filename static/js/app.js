@@ -14,7 +14,7 @@
   var M = (window.Momentum = window.Momentum || {});
   if (M.app) {
     // Loaded again (e.g. a boosted navigation re-ran the script): keep one ticker.
-    M.app.tick();
+    M.app.startTicker();
     return;
   }
 
@@ -30,29 +30,38 @@
     return h ? h + ':' + pad(m) + ':' + pad(s % 60) : m + ':' + pad(s % 60);
   }
 
+  /** Update every display; return the ms until the next second boundary of any of them. */
   function tick() {
     var now = Date.now();
+    var next = 1000;
     var els = document.querySelectorAll('.js-elapsed[data-start]');
     for (var i = 0; i < els.length; i++) {
       var el = els[i];
       var start = Date.parse(el.getAttribute('data-start'));
       if (isNaN(start)) continue;
-      var text = formatElapsed((now - start) / 1000);
+      var ms = Math.max(0, now - start);
+      var text = formatElapsed(ms / 1000);
       if (el.textContent !== text) el.textContent = text;
+      next = Math.min(next, 1000 - (ms % 1000));
     }
+    return next;
   }
 
-  var intervalId = null;
+  // A timeout chain aligned on the displayed seconds (a free-running 1 s interval
+  // drifts against them and shows some seconds twice, others not at all).
+  var timeoutId = null;
+  function loop() {
+    timeoutId = window.setTimeout(loop, tick() + 15);
+  }
   function startTicker() {
-    if (intervalId !== null) return;
-    tick();
-    intervalId = window.setInterval(tick, 1000);
+    if (timeoutId !== null) window.clearTimeout(timeoutId);
+    loop();
   }
 
   M.app = { formatElapsed: formatElapsed, tick: tick, startTicker: startTicker };
 
-  // A swapped-in timer shows the right value at once instead of on the next tick.
-  document.addEventListener('htmx:afterSwap', tick);
+  // A swapped-in timer shows the right value at once, and the loop re-aligns on it.
+  document.addEventListener('htmx:afterSwap', startTicker);
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', startTicker, { once: true });

@@ -26,6 +26,8 @@ from app.domain.transfer.formats import (
     BackupTask,
     BackupUser,
     BackupWeeklyGoal,
+    BackupWriter,
+    DailyAccumulator,
     DailyExportRow,
     ExportEntry,
     backup_json_chunks,
@@ -38,10 +40,13 @@ from app.domain.transfer.parsers import ParsedRow, parse_file
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
+UTC_ZONE = ZoneInfo("UTC")
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def _utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
 
 
 def _entry(id: int, start: datetime, minutes: float, **kw: object) -> ExportEntry:
@@ -154,7 +159,7 @@ def test_entries_csv_reads_back_exactly(fmt: str) -> None:
     assert [r.row for r in rows] == [2, 3, 4, 5]
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
+_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=60)
 
 
 @settings(max_examples=150, deadline=None)
@@ -247,6 +252,20 @@ def test_daily_rows_on_the_spring_forward_day_cover_23_hours() -> None:
         working_days=[],
     )
     assert day.seconds == 23 * 3600
+
+
+def test_daily_accumulator_hands_out_days_as_soon_as_they_are_final() -> None:
+    days = DailyAccumulator(
+        zone=UTC_ZONE,
+        first_day=date(2026, 3, 1),
+        last_day=date(2026, 3, 10),
+        standard_hours_per_day=8,
+        working_days=[1, 2, 3, 4, 5],
+    )
+    assert days.add(_entry(1, _utc(2026, 3, 1, 23), 120)) == []  # the 1st and the 2nd stay open
+    finished = days.add(_entry(2, _utc(2026, 3, 4, 9), 60))
+    assert [(d.date.day, d.seconds) for d in finished] == [(1, 3600), (2, 3600), (3, 0)]
+    assert [d.date.day for d in days.finish()] == [4, 5, 6, 7, 8, 9, 10]
 
 
 def test_daily_csv_writes_rounded_hours_and_projects_as_json() -> None:
@@ -392,6 +411,12 @@ def test_backup_of_many_entries_is_written_in_bounded_pieces() -> None:
         ),
         ({"tasks": [{"id": 1, "project_id": 7, "name": "t"}]}, "task 1 refers to a missing project 7"),
         ({"projects": "nope"}, "the backup is damaged"),
+        ({"projects": [{"id": 1, "name": "P", "color": "red"}]}, r"damaged: .*\$\.projects\[0\]\.color"),
+        (
+            {"goals": [{"id": 1, "name": "G", "metric": "happiness", "period": "weekly"}]},
+            r"\$\.goals\[0\]\.metric",
+        ),
+        ({"weekly_goals": [{"week_start": "2026-03-04", "target_hours": 5}]}, "does not start on a Monday"),
     ],
 )
 def test_broken_backups_are_refused_with_a_reason(change: dict[str, object], message: str) -> None:
@@ -399,6 +424,19 @@ def test_broken_backups_are_refused_with_a_reason(change: dict[str, object], mes
     raw.update(change)
     with pytest.raises(BackupError, match=message):
         decode_backup(json.dumps(raw).encode())
+
+
+def test_backup_writer_takes_items_in_batches_and_fills_missing_sections() -> None:
+    backup = _backup()
+    writer = BackupWriter()
+    pieces = [writer.start(exported_at=backup.exported_at, user=backup.user), writer.section("projects")]
+    pieces += writer.items(backup.projects[:1])
+    pieces += writer.items(backup.projects[1:])
+    pieces += [writer.section("tasks"), writer.finish()]
+    decoded = decode_backup(b"".join(pieces))
+    assert (decoded.projects, decoded.tasks, decoded.entries, decoded.goals) == (backup.projects, [], [], [])
+    with pytest.raises(ValueError, match="out of order"):
+        BackupWriter().section("entries")
 
 
 def test_backup_that_is_not_json_is_refused() -> None:

@@ -130,7 +130,7 @@ async def load_inputs(
     lo = local_day_start(first, zone)
     entries = await load_entries(db, user_id, lo, now + timedelta(seconds=1))
     projects = await load_projects(db, user_id)
-    history = await rollups.history(db, user_id, before=first)
+    history = await rollups.history(db, user_id, before=load_start)
     week_goal = await db.scalar(
         select(WeeklyTimeGoal.target_hours).where(
             WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == iso_monday(today)

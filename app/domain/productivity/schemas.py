@@ -34,7 +34,7 @@ class UserPrefs(msgspec.Struct, frozen=True, gc=False):
     timezone: str  # IANA name, already resolved (User.timezone else MOMENTUM_TIMEZONE)
     standard_hours_per_day: float = 8.0
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays
-    streak_min_minutes: int = 0  # a day counts for the streak when it has > this many minutes (0 = any time)
+    streak_min_minutes: int = 0  # a day counts for the streak with at least this many minutes (0 = any time)
     streak_skip_non_working: bool = False  # non-working days neither break nor extend a streak
 
 

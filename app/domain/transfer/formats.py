@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Final
+from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -49,6 +49,10 @@ __all__ = [
     "DailyAccumulator",
     "DailyExportRow",
     "ExportEntry",
+    "GoalDirection",
+    "GoalMetric",
+    "GoalPeriod",
+    "TaskStatus",
     "backup_json_chunks",
     "daily_csv_rows",
     "daily_export_rows",
@@ -333,29 +337,42 @@ class BackupError(ValueError):
     """A backup file cannot be read; the message says why, for the user."""
 
 
+# Constraints mirror the models and CONTRACT section 2, so a damaged or hand-edited
+# backup is refused at decoding with a message naming the place ("at $.projects[3].name").
+_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+_LongName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+_Color = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+_Weekday = Annotated[int, msgspec.Meta(ge=1, le=7)]
+_Text = Annotated[str, msgspec.Meta(max_length=2000)]
+TaskStatus = Literal["todo", "done"]
+GoalMetric = Literal["hours", "tasks_completed", "deep_sessions", "billable_percent"]
+GoalPeriod = Literal["daily", "weekly", "monthly"]
+GoalDirection = Literal["at_least", "at_most"]
+
+
 class BackupUser(msgspec.Struct, frozen=True):
     email: str
     timezone: str | None
-    standard_hours_per_day: float = 8.0
-    working_days: list[int] = msgspec.field(default_factory=lambda: [1, 2, 3, 4, 5])
-    streak_min_minutes: int = 0
+    standard_hours_per_day: Annotated[float, msgspec.Meta(gt=0, le=24)] = 8.0
+    working_days: list[_Weekday] = msgspec.field(default_factory=lambda: [1, 2, 3, 4, 5])
+    streak_min_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] = 0
     streak_skip_non_working: bool = False
 
 
 class BackupProject(msgspec.Struct, frozen=True):
     id: int  # a reference inside the file, not kept on restore
-    name: str
-    color: str
+    name: _Name
+    color: _Color
     billable: bool = False
     archived: bool = False
-    client: str | None = None
+    client: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class BackupTask(msgspec.Struct, frozen=True):
     id: int
     project_id: int
-    name: str
-    status: str = "todo"
+    name: _LongName
+    status: TaskStatus = "todo"
     completed_at: datetime | None = None
 
 
@@ -366,27 +383,27 @@ class BackupEntry(msgspec.Struct, frozen=True, gc=False):
     start_time: datetime
     end_time: datetime | None  # None: the running timer
     billable: bool = False
-    notes: str = ""
-    outcome: str = ""
+    notes: _Text = ""
+    outcome: _Text = ""
     tags: list[str] = msgspec.field(default_factory=list)
 
 
 class BackupWeeklyGoal(msgspec.Struct, frozen=True):
-    week_start: date
-    target_hours: float
+    week_start: date  # a Monday
+    target_hours: Annotated[float, msgspec.Meta(ge=0, le=168)]
 
 
 class BackupGoalTarget(msgspec.Struct, frozen=True):
     effective_from: date
-    target: float
+    target: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
 
 
 class BackupGoal(msgspec.Struct, frozen=True):
     id: int
-    name: str
-    metric: str
-    period: str
-    direction: str = "at_least"
+    name: _Name
+    metric: GoalMetric
+    period: GoalPeriod
+    direction: GoalDirection = "at_least"
     project_id: int | None = None
     targets: list[BackupGoalTarget] = msgspec.field(default_factory=list)
 
@@ -541,6 +558,9 @@ def _check_references(backup: Backup) -> None:
             raise BackupError(f"the backup is damaged: entry {e.id} refers to a missing task {e.task_id}")
         if e.start_time.tzinfo is None or (e.end_time is not None and e.end_time.tzinfo is None):
             raise BackupError(f"the backup is damaged: entry {e.id} has a time without offset")
+    for w in backup.weekly_goals:
+        if w.week_start.weekday() != 0:
+            raise BackupError(f"the backup is damaged: weekly goal {w.week_start} does not start on a Monday")
     for g in backup.goals:
         if g.project_id is not None and g.project_id not in projects:
             raise BackupError(

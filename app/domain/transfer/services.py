@@ -27,7 +27,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, Final, Protocol, cast
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -51,6 +51,10 @@ from app.domain.transfer.formats import (
     BackupWriter,
     DailyAccumulator,
     ExportEntry,
+    GoalDirection,
+    GoalMetric,
+    GoalPeriod,
+    TaskStatus,
     daily_csv_rows,
     entries_csv_rows,
 )
@@ -790,7 +794,11 @@ async def backup_json_stream(
     yield writer.section("tasks")
     for piece in writer.items(
         BackupTask(
-            id=t.id, project_id=t.project_id, name=t.name, status=t.status, completed_at=t.completed_at
+            id=t.id,
+            project_id=t.project_id,
+            name=t.name,
+            status=cast(TaskStatus, t.status),  # the tasks table's check constraint guarantees it
+            completed_at=t.completed_at,
         )
         for t in tasks
     ):
@@ -854,9 +862,9 @@ async def backup_json_stream(
         BackupGoal(
             id=g.id,
             name=g.name,
-            metric=g.metric,
-            period=g.period,
-            direction=g.direction,
+            metric=cast(GoalMetric, g.metric),  # guaranteed by the goals table's check constraints
+            period=cast(GoalPeriod, g.period),
+            direction=cast(GoalDirection, g.direction),
             project_id=g.project_id,
             targets=targets[g.id],
         )

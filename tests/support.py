@@ -52,25 +52,38 @@ def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
 
-@pytest.fixture(scope="session")
-def portal() -> Iterator[BlockingPortal]:
-    """One event loop for every client of the session, as in a real server.
-
-    Litestar's TestClient otherwise starts a loop per client; the Redis and asyncpg
-    connections pooled by one client's loop then break in the next one ("Event loop
-    is closed", "attached to a different loop")."""
-    with start_blocking_portal(backend="asyncio") as p:
-        yield p
-
-
-class SharedLoopClient(TestClient[Litestar]):
+class _OnPortal(TestClient[Litestar]):
     def __init__(self, app: Any, shared_portal: BlockingPortal, **kwargs: Any) -> None:
-        super().__init__(app=app, **kwargs)
+        super().__init__(app=app, base_url="http://testserver.local", **kwargs)
         self._shared_portal = shared_portal
 
     @contextmanager
     def portal(self) -> Iterator[BlockingPortal]:
         yield self._shared_portal
+
+
+class SharedLoopClient(_OnPortal):
+    """A TestClient on the session's event loop that leaves the app's lifespan alone.
+
+    Litestar's TestClient otherwise starts one loop per client; the Redis and asyncpg
+    connections pooled on one client's loop then break on the next one ("Event loop
+    is closed", "attached to a different loop"). The app's lifespan runs once for the
+    session (see `portal`): concurrent lifespans of one app on one loop stop the loop.
+    """
+
+    def __enter__(self) -> SharedLoopClient:
+        self.blocking_portal = self._shared_portal
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        del self.blocking_portal
+
+
+@pytest.fixture(scope="session")
+def portal(app: Litestar) -> Iterator[BlockingPortal]:
+    """The session's event loop, with the app started on it once (like a server)."""
+    with start_blocking_portal(backend="asyncio") as p, _OnPortal(app, p):
+        yield p
 
 
 @pytest.fixture()
@@ -79,7 +92,7 @@ def new_client(app: Litestar, portal: BlockingPortal) -> Any:
     opened: list[TestClient[Litestar]] = []
 
     def factory(asgi_app: Any = None) -> TestClient[Litestar]:
-        c = SharedLoopClient(asgi_app or app, portal, base_url="http://testserver.local")
+        c = SharedLoopClient(asgi_app or app, portal)
         c.__enter__()
         opened.append(c)
         return c
