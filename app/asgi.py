@@ -18,6 +18,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from app.db.config import create_db_config
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.accounts.health import healthz, metrics_endpoint, readyz
@@ -81,6 +83,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={Exception: error_response},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({
+            "settings": settings,
+            "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
+        }),
         debug=False,
     )

@@ -457,7 +457,7 @@ class Result:
     status: str = "ok"
     samples: list[float] = field(default_factory=list)  # ms
     rps: float | None = None
-    server_cpu_ms: float | None = None  # server CPU time per request during the throughput run
+    server_cpu_ms: float | None = None  # server CPU time per request, measured around each latency request
     server_util: float | None = None  # server CPU seconds per wall second (1.0 = one core busy)
     client_util: float | None = None
 
@@ -473,11 +473,17 @@ class Unavailable(Exception):
     pass
 
 
+class HttpError(Exception):
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"error (HTTP {status})")
+        self.body = body
+
+
 def check(response: httpx.Response) -> None:
     if response.status_code in NOT_AVAILABLE:
         raise Unavailable(f"not available (HTTP {response.status_code})")
     if response.status_code != 200:
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]!r}")
+        raise HttpError(response.status_code, response.text[:300])
 
 
 async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, budget: float) -> Result:
@@ -488,19 +494,24 @@ async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, b
             for i in range(3):  # connection, server-side caches; warm cases fill their cache key
                 check(await client.get(case.path(i)))
             started = time.perf_counter()
+            server_cpu = 0.0
             for i in range(case.n):
                 if case.bump and case.bump_every and i % case.bump_every == 0:
                     await case.bump()  # a write through the API; its time is not counted
+                cpu0 = cpu_seconds(pid) or 0.0
                 t0 = time.perf_counter()
                 response = await client.get(case.path(i))
                 elapsed = time.perf_counter() - t0
+                server_cpu += (cpu_seconds(pid) or 0.0) - cpu0
                 check(response)
                 result.samples.append(elapsed * 1000)
                 if time.perf_counter() - started > budget and len(result.samples) >= 20:
                     break  # a slow route: fewer samples, the run stays bounded
+            # Clock ticks are sampled, so the sum over many requests is a fair estimate.
+            result.server_cpu_ms = server_cpu / len(result.samples) * 1000
         if case.throughput:
             await measure_throughput(base, pid, case, throughput_seconds, result)
-    except Unavailable as exc:
+    except (Unavailable, HttpError) as exc:
         result.status = str(exc)
     except Exception as exc:
         result.status = f"error: {type(exc).__name__}: {exc}"[:200]
@@ -537,9 +548,8 @@ async def measure_throughput(base: str, pid: int, case: Case, seconds: float, re
         raise RuntimeError(f"{len(failures)} failed requests under load (HTTP {sorted(set(failures))})")
     result.rps = done / wall
     result.client_util = (client1 - client0) / wall
-    if server0 is not None and server1 is not None and done:
+    if server0 is not None and server1 is not None:
         result.server_util = (server1 - server0) / wall
-        result.server_cpu_ms = (server1 - server0) / done * 1000
 
 
 async def login(base: str, email: str, password: str) -> dict[str, str]:
@@ -612,15 +622,31 @@ async def measure_export(base: str, pid: int, user: str, auth: Auth, runs: int) 
                 after = proc_status(pid)
                 out.runs.append(ExportRun(elapsed, (first or elapsed) * 1000, size, lines,
                                           before.get("VmRSS", 0), after.get("VmHWM", 0)))
-    except Unavailable as exc:
+    except (Unavailable, HttpError) as exc:
         out.status = str(exc)
     except Exception as exc:
         out.status = f"error: {type(exc).__name__}: {exc}"[:200]
     return out
 
 
-async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool
-                       ) -> tuple[list[Result], list[ExportResult], dict[str, int]]:
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+@dataclass
+class HttpRun:
+    results: list[Result]
+    exports: list[ExportResult]
+    final_rss: dict[str, int]
+    load_before: str
+    load_after: str
+
+
+async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool) -> HttpRun:
+    load_before = load_average()
     users = meta["users"]
     bearer = {k: Auth(headers={"Authorization": f"Bearer {meta['tokens'][users[k]['email']]}"}) for k in ("a", "b")}
     cookie = {k: Auth(cookies=await login(base, users[k]["email"], meta["password"])) for k in ("a", "b")}
@@ -673,7 +699,7 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool
     exports = [await measure_export(base, pid, label[k], bearer[k], 1 if quick else 3) for k in ("b", "a")]
     for e in exports:
         say(f"  export [{e.user}]: " + (f"{min(r.seconds for r in e.runs):.2f} s" if e.runs else e.status))
-    return results, exports, proc_status(pid)
+    return HttpRun(results, exports, proc_status(pid), load_before, load_average())
 
 
 # ====================================================================== the import
@@ -805,16 +831,15 @@ def acceptance(results: list[Result]) -> list[tuple[str, str, str]]:
     return checks
 
 
-def render(*, meta: dict[str, Any], info: dict[str, str], results: list[Result], exports: list[ExportResult],
-           imp: ImportResult, quick: bool, started: datetime, total_seconds: float, final_rss: dict[str, int],
-           generated_now: bool) -> str:
-    users, others, tables = meta["users"], meta["others"], meta["tables"]
+def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: ImportResult, quick: bool,
+           started: datetime, total_seconds: float, generated_now: bool) -> str:
+    results, users, others = run.results, meta["users"], meta["others"]
     lines = [
         "# Performance",
         "",
-        "Written by `make bench` (`python -m app.bench`); do not edit by hand — re-run it.",
-        f"{'**Quick run** (`--quick`: fewer samples, 1 s load runs, a smaller import). ' if quick else ''}"
-        f"Run on {started:%Y-%m-%d %H:%M} UTC, {total_seconds:.0f} s in all.",
+        "Written by `make bench` (`python -m app.bench`); do not edit by hand, re-run it.",
+        ("**Quick run** (`--quick`: fewer samples, 1 s load runs, a smaller import). " if quick else "")
+        + f"Run on {started:%Y-%m-%d %H:%M} UTC, {total_seconds:.0f} s in all.",
         "",
         "## Acceptance checks (issue 3), from this run",
         "",
@@ -824,40 +849,46 @@ def render(*, meta: dict[str, Any], info: dict[str, str], results: list[Result],
     lines += [f"| {name} | **{verdict}** | {numbers} |" for name, verdict, numbers in acceptance(results)]
     lines += [
         "",
-        "User B has 10 goals (daily, weekly and monthly; hours, deep sessions, tasks completed, billable share; "
-        "at least and at most; one project goal; one target raised two years ago), so the stats figures include "
-        "goal progress (issue 4).",
+        "User B has 10 goals (daily, weekly and monthly; hours, deep sessions, tasks completed, billable "
+        "share; at least and at most; one project goal; one target raised two years ago), so B's stats "
+        "include goal progress (issue 4).",
         "",
         "## Machine",
         "",
-        f"- CPUs (nproc): {info['nproc']} — {info['cpu']}; memory {info['memory']}",
+        f"- CPUs (nproc): {info['nproc']}, {info['cpu']}; memory {info['memory']}",
         f"- {info['os']}; Python {info['python']}; SQLite {info['sqlite']}",
         f"- {info['packages']}",
         f"- code: {info['commit']}",
         "- server: one `momentum serve --quiet` process (uvicorn, 1 worker), `MOMENTUM_ENV=development`, "
-        "SQLite file database (WAL), `MOMENTUM_CACHE_URL=mem://`. The load generator runs on the same machine "
-        "and shares its CPUs.",
+        "SQLite file database (WAL), `MOMENTUM_CACHE_URL=mem://`.",
+        f"- the load generator runs on the same machine and shares its CPUs; load average (1/5/15 min) "
+        f"{run.load_before} before the HTTP measurements, {run.load_after} after. A load above the CPU count "
+        "means other processes competed for the CPUs and wall-clock figures are inflated; the server CPU "
+        "column is less sensitive to that.",
         "",
         "## Dataset",
         "",
-        f"One SQLite database (schema at Alembic head, {meta['db_bytes'] / 1e6:.0f} MB), generated with the demo "
-        f"generator (`app/domain/tracking/demo.py`), a different seed per user, history ending on "
+        f"One SQLite database (schema at Alembic head, {meta['db_bytes'] / 1e6:.0f} MB) generated with the "
+        f"demo generator (`app/domain/tracking/demo.py`), one seed per user, every history ending on "
         f"{meta['generated_for']}. Generation took {meta['generation_seconds']:.1f} s "
-        f"({'this run' if generated_now else 'cached in ./bench-data/ from an earlier run'}; "
-        f"key `{meta['version']}`, rebuilt when older than {MAX_DATA_AGE_DAYS} days).",
+        + ("(this run)" if generated_now else "(cached in ./bench-data/ by an earlier run)")
+        + f"; cache key `{meta['version']}`, rebuilt when older than {MAX_DATA_AGE_DAYS} days.",
         "",
         "| user | history | entries | projects | tasks |",
         "|---|---|---|---|---|",
-        f"| A ({users['a']['zone']}) | 1 year | {users['a']['entries']:,} | {users['a']['projects']} | "
-        f"{users['a']['tasks']} |",
-        f"| B ({users['b']['zone']}) | 10 years | {users['b']['entries']:,} | {users['b']['projects']} | "
-        f"{users['b']['tasks']} |",
-        f"| {others['users']} other users (8 zones) | 1 year each | {others['entries']:,} "
+    ]
+    for key, name, span in (("a", "A", "1 year"), ("b", "B", "10 years")):
+        u = users[key]
+        lines.append(f"| {name} ({u['zone']}) | {span} | {u['entries']:,} | {u['projects']} | {u['tasks']} |")
+    lines += [
+        f"| {others['users']} other users ({len(OTHER_ZONES)} zones) | 1 year each | {others['entries']:,} "
         f"({others['min']:,}–{others['max']:,} each) | | |",
         "",
-        "All users' entries are in the same tables, inserted in time order across users (as a live server writes "
-        "them), then the `day_totals` rollup is rebuilt for each user. Rows per table: "
-        + ", ".join(f"{name} {count:,}" for name, count in tables.items() if name != "alembic_version") + ".",
+        "Every user's entries are in the same tables, inserted in time order across users (as a live "
+        "server writes them, so one user's rows are spread over the table), then the `day_totals` rollup "
+        "was rebuilt per user. Rows per table: "
+        + ", ".join(f"{name} {count:,}" for name, count in meta["tables"].items() if name != "alembic_version")
+        + ".",
         "",
         "## Requests",
         "",
@@ -869,88 +900,94 @@ def render(*, meta: dict[str, Any], info: dict[str, str], results: list[Result],
             lines.append(f"| {r.case.route} | {r.case.user} | {r.status} | | | | | | |")
             continue
         rps = f"{r.rps:.0f}" if r.rps else "—"
-        util = (f"{r.server_util:.0%} / {r.client_util:.0%}"
-                if r.server_util is not None and r.client_util is not None else "—")
-        lines.append(f"| {r.case.route} | {r.case.user} | {_ms(r.pct(50))} | {_ms(r.pct(95))} | {_ms(r.pct(99))} "
-                     f"| {rps} | {len(r.samples)} | {_ms(r.server_cpu_ms)} | {util} |")
+        util = "—"
+        if r.server_util is not None and r.client_util is not None:
+            util = f"{r.server_util:.0%} / {r.client_util:.0%}"
+        lines.append(f"| {r.case.route} | {r.case.user} | {_ms(r.pct(50))} | {_ms(r.pct(95))} | "
+                     f"{_ms(r.pct(99))} | {rps} | {len(r.samples)} | {_ms(r.server_cpu_ms)} | {util} |")
     floor = _find(results, "floor")
+    if floor and floor.rps:
+        lines += ["", f"The floor: `GET /healthz` (no auth, no database) takes {_ms(floor.pct(50))} ms at p50 "
+                  f"and serves {floor.rps:.0f} req/s; everything above it is authentication, the cache, the "
+                  "database, computing and rendering."]
     lines += [
         "",
-        f"The floor: `GET /healthz` (no auth, no database) answers in {_ms(floor.pct(50) if floor else None)} ms "
-        f"at p50 and {floor.rps:.0f} req/s" if floor and floor.rps else "The floor route was not measured.",
-        "— everything above it is the cost of authentication, the cache, the database and rendering.",
+        "What each figure means:",
         "",
-        "What each measurement means:",
-        "",
-        "- **p50/p95/p99**: latency of one request at a time (concurrency 1, one keep-alive connection), from "
-        "sending the request to having read the whole body, over `n` requests after 3 unmeasured warm-up "
-        "requests; nearest-rank percentiles. Slow routes stop sampling after a time budget (`n` shows how many).",
+        "- **p50 / p95 / p99**: latency of one request at a time (concurrency 1, one keep-alive "
+        "connection), from sending the request to having read the whole body, over `n` requests after 3 "
+        "unmeasured warm-up requests; nearest-rank percentiles. A slow route stops sampling after a time "
+        "budget (`n` says how many were taken).",
+        "- **server CPU ms/req**: CPU time (user + system, all threads, from `/proc/<pid>/stat`) that the "
+        "server process spent during those same requests, averaged; the cost of a request without the "
+        "waiting.",
         f"- **req/s**: completed requests per second with {CONCURRENCY} concurrent keep-alive connections "
-        "(asyncio + httpx.AsyncClient) for "
-        f"{'1 s' if quick else '3 s'}. **server CPU ms/req** is the server process's CPU time (utime+stime from "
-        "/proc) divided by the requests served in that window; **server / client CPU** is CPU seconds per "
-        "wall second of the server and of the load generator (100 % = one core). The client is Python too: "
-        "where the client is near 100 %, req/s measures the client as much as the server, and the server CPU "
-        "ms/req is the better figure.",
-        "- **warm**: the same cache key again (per user, data version, period and local date), served from the "
-        "cache as bytes.",
+        f"(asyncio + httpx.AsyncClient) for {'1 s' if quick else '3 s'}. **server / client CPU**: CPU "
+        "seconds per wall second of the server and of the load generator during that run (100 % = one "
+        "core). The load generator is Python too: where it is near 100 % or the two together fill the "
+        "machine, req/s measures the client as much as the server.",
+        "- **warm**: the same cache key again (per user, data version, period and local date): the payload "
+        "comes from the cache as bytes.",
         "- **cold (write before each call)**: before each measured call, `PATCH /api/me` with the unchanged "
-        "`standard_hours_per_day` (a write, so it replaces the user's data version and forgets the cached "
-        "user); the PATCH's own time is not counted. This is exactly the first call after an edit.",
-        "- **cold (distinct keys)**: cycles `period` through 1..90, 90 separate cache keys, with a version bump "
-        "(the same PATCH) before each cycle; under load a few requests per cycle can race a bump and hit a key "
-        "just computed, so req/s is slightly optimistic. Mixed periods cost more than period=30 on average "
-        "(period 90 loads three times as many entries).",
-        "- **page** and **fragments**: authenticated with the session cookie from `POST /login` (CSRF cookie from "
-        "`GET /login`), as a browser; the page renders the stats and the session insights. Responses are gzip-"
-        "compressed as for a browser (httpx sends `Accept-Encoding: gzip`).",
+        "`standard_hours_per_day`, a write that replaces the user's data version and forgets the cached "
+        "user; the PATCH itself is not timed. This is the first call after an edit.",
+        f"- **cold (distinct keys)**: `period` cycles through 1..{PERIODS_CYCLE}, {PERIODS_CYCLE} separate "
+        "cache keys, with the same version bump before each cycle. Under load a request can race a bump and "
+        "hit a key just computed, so its req/s is slightly optimistic. Periods above 30 cost more.",
+        "- **page** and **fragments**: authenticated with the session cookie from `POST /login` (CSRF cookie "
+        "from `GET /login`), as a browser; the page renders the stats and the session insights. Responses "
+        "are gzip-compressed as for a browser (httpx sends `Accept-Encoding: gzip`).",
+        "- a route that answers 404/405/501 is *not available* (not built yet); *error* means it failed.",
         "",
         "## Export and import (issue 5)",
         "",
+        "| what | user | result | time | size | server RSS before → peak |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += ["| what | user | result | time | size | server RSS before → peak |", "|---|---|---|---|---|---|"]
-    for e in exports:
-        if not e.runs:
-            lines.append(f"| `GET /api/export/entries.csv` (full range) | {e.user} | {e.status} | | | |")
-            continue
-        best = min(e.runs, key=lambda run: run.seconds)
-        times = ", ".join(f"{run.seconds:.2f}" for run in e.runs)
-        peak = max(run.peak_kb for run in e.runs)
-        lines.append(
-            f"| `GET /api/export/entries.csv` (full range) | {e.user} | {best.lines - 1:,} rows | {times} s "
-            f"(first byte {best.first_byte_ms:.0f} ms) | {best.bytes / 1e6:.1f} MB | "
-            f"{e.runs[0].rss_before_kb / 1024:.0f} → {peak / 1024:.0f} MiB |")
+    lines += [_export_line(e) for e in run.exports]
+    what = f"`momentum import` of {imp.rows:,} Toggl rows (own process, fresh user)"
     if imp.status == "ok":
-        lines.append(f"| `momentum import` of {imp.rows:,} Toggl rows (separate process, fresh user) | "
-                     f"{IMPORT_EMAIL} | {imp.imported:,} entries in the DB | {imp.seconds:.1f} s "
+        lines.append(f"| {what} | {IMPORT_EMAIL} | {imp.imported:,} entries in the DB | {imp.seconds:.1f} s "
                      f"({imp.rows / imp.seconds:,.0f} rows/s) | | peak RSS {imp.max_rss_kb / 1024:.0f} MiB |")
     else:
-        lines.append(f"| `momentum import` of {imp.rows:,} Toggl rows | {IMPORT_EMAIL} | {imp.status} | "
-                     f"{imp.seconds:.1f} s | | peak RSS {imp.max_rss_kb / 1024:.0f} MiB |")
+        lines.append(f"| {what} | {IMPORT_EMAIL} | {imp.status} | {imp.seconds:.1f} s | | "
+                     f"peak RSS {imp.max_rss_kb / 1024:.0f} MiB |")
+    reset = all(e.peak_reset for e in run.exports if e.runs)
     lines += [
         "",
-        "The export is streamed (`client.stream`, time to the last byte); before each run the server's peak-RSS "
-        "mark is reset (`/proc/<pid>/clear_refs`), so *peak* is the server's high-water mark during that export"
-        + ("" if all(e.peak_reset for e in exports if e.runs) else " (reset not permitted here: peak since start)")
-        + ". Constant memory shows as the same peak for 2,500 and 25,000 entries. The import runs after the "
-        "server stopped, as `momentum import FILE --user E --format toggl` into a fresh user of the run's copy; "
-        "its time includes interpreter start-up, and its peak RSS comes from `wait4` for that process.",
-        f"Server RSS at the end of the HTTP run: {final_rss.get('VmRSS', 0) / 1024:.0f} MiB "
-        f"(high-water mark {final_rss.get('VmHWM', 0) / 1024:.0f} MiB).",
+        "The export is streamed (time to the last byte; each run's time listed). Before each run the "
+        "server's peak-RSS mark is reset (`/proc/<pid>/clear_refs`), so *peak* is the server's high-water "
+        "mark during that export" + ("" if reset else " (the reset was refused here: peak since start)")
+        + "; constant memory shows as the same peak for 2,500 and 25,000 entries. The import runs after "
+        "the server stopped, as `momentum import FILE --user E --format toggl` into a fresh user of the "
+        "run's copy; its time includes interpreter start-up and its peak RSS is that process's (`wait4`).",
+        f"Server RSS at the end of the HTTP run: {run.final_rss.get('VmRSS', 0) / 1024:.0f} MiB "
+        f"(high-water mark {run.final_rss.get('VmHWM', 0) / 1024:.0f} MiB).",
         "",
         "## Reproduce",
         "",
         "```",
-        "make bench                      # or: .venv/bin/python -m app.bench",
+        "make bench                                                 # or: .venv/bin/python -m app.bench",
         ".venv/bin/python -m app.bench --quick --out /tmp/perf.md   # a short run",
         ".venv/bin/python -m app.bench --regenerate                 # rebuild ./bench-data/",
         "```",
         "",
-        "The dataset is cached in `./bench-data/` (git-ignored) with the users' API tokens in the JSON file next "
-        "to it; each run works on a copy, so runs do not change it. Only 127.0.0.1 is contacted.",
+        "The dataset is cached in `./bench-data/` (git-ignored), with the users' raw API tokens in the JSON "
+        "file next to it; each run works on a copy, so runs never change it. Only 127.0.0.1 is contacted.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _export_line(e: ExportResult) -> str:
+    what = "`GET /api/export/entries.csv` (full range)"
+    if not e.runs:
+        return f"| {what} | {e.user} | {e.status} | | | |"
+    best = min(e.runs, key=lambda run: run.seconds)
+    times = ", ".join(f"{run.seconds:.2f}" for run in e.runs)
+    peak = max(run.peak_kb for run in e.runs)
+    return (f"| {what} | {e.user} | {best.lines - 1:,} rows | {times} s (first byte {best.first_byte_ms:.0f} ms) "
+            f"| {best.bytes / 1e6:.1f} MB | {e.runs[0].rss_before_kb / 1024:.0f} → {peak / 1024:.0f} MiB |")
 
 
 # ====================================================================== main
@@ -976,20 +1013,19 @@ def main(argv: list[str] | None = None) -> int:
     say(f"starting the server on {run_db} ...")
     with Server(run_db, data_dir / "run" / "server.log") as server:
         say(f"server up at {server.base} (pid {server.pid}); measuring ...")
-        results, exports, final_rss = asyncio.run(measure_http(server.base, server.pid, meta, args.quick))
+        run = asyncio.run(measure_http(server.base, server.pid, meta, args.quick))
     say("server stopped")
     say(f"importing {rows:,} Toggl rows with `momentum import` ...")
     imp = run_import(run_db, csv_path, rows, timeout=120 if args.quick else 300)
     say(f"  import: {imp.status}, {imp.seconds:.1f} s, peak RSS {imp.max_rss_kb / 1024:.0f} MiB, "
         f"{imp.imported:,} entries in the DB")
 
-    text = render(meta=meta, info=machine(), results=results, exports=exports, imp=imp, quick=args.quick,
-                  started=started, total_seconds=time.perf_counter() - t0, final_rss=final_rss,
-                  generated_now=generated_now)
+    text = render(meta=meta, info=machine(), run=run, imp=imp, quick=args.quick, started=started,
+                  total_seconds=time.perf_counter() - t0, generated_now=generated_now)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    for name, verdict, numbers in acceptance(results):
+    for name, verdict, numbers in acceptance(run.results):
         say(f"{verdict}: {name} — {numbers}")
     say(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0

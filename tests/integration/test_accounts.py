@@ -164,7 +164,7 @@ def closed_app(settings: Any, portal: Any) -> Iterator[Any]:
     """A second app with MOMENTUM_ALLOW_SIGNUP switched off, started on the session's loop."""
     from app.asgi import create_app
     from app.lib.cache import setup_cache
-    from tests.fixtures import _OnPortal
+    from tests.support import _OnPortal
 
     closed = create_app(dataclasses.replace(settings, allow_signup=False))
     with _OnPortal(closed, portal):

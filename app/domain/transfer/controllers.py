@@ -1,9 +1,366 @@
-from litestar import Controller
+"""Import and export: the JSON/CSV API routes and the /import and /export pages.
+
+Exports stream in constant memory from their own database session (the request's
+session is closed by the plugin as soon as the response starts). A browser import
+with htmx runs as a background job whose progress the page polls; without
+JavaScript the same form runs the import in the request and shows the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Stream, Template
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.config import writing
+from app.db.models import TimeEntry
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.transfer.parsers import FORMAT_LABELS
+from app.domain.transfer.services import (
+    ImportProgress,
+    ImportResult,
+    ImportService,
+    backup_json_stream,
+    daily_csv_stream,
+    entries_csv_stream,
+)
+from app.lib import cache as cache_lib
+from app.lib.auth import settings_of
+from app.lib.errors import AppError, NotFoundError, ValidationError
+from app.lib.htmx import is_htmx, page
+from app.lib.time import all_timezones, get_zone, is_valid_timezone
+
+log = logging.getLogger(__name__)
+CurrentUserDep = NamedDependency[CurrentUser]
+DB = NamedDependency[AsyncSession]
+MAX_UPLOAD = 256 * 1024 * 1024
+FORMATS = ("auto", "toggl", "clockify", "kimai", "momentum")
+JOB_TTL = 3600
+
+
+@dataclass
+class ImportForm:
+    file: UploadFile
+    format: str = "auto"
+    dry_run: bool = False
+    timezone: str | None = None
+    skip_bad_rows: bool = False
+
+
+class ImportRowErrorOut(msgspec.Struct):
+    row: int
+    error: str
+
+
+class ImportOut(msgspec.Struct):
+    ok: bool
+    created: int
+    duplicates: int
+    errors: list[ImportRowErrorOut]
+    format: str
+    dry_run: bool
+    written: bool
+    projects_created: int
+
+
+def sessionmaker_of(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
+    return request.app.state["sessionmaker"]  # type: ignore[no-any-return]
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "on", "yes"}
+
+
+def _check_options(fmt: str, tz: str | None, user: CurrentUser, default_zone: str) -> str:
+    if fmt not in FORMATS:
+        raise ValidationError(f"must be one of {', '.join(FORMATS)}", field="format")
+    zone = tz or user.zone_name(default_zone)
+    if not is_valid_timezone(zone):
+        raise ValidationError(f"{zone!r} is not an IANA time zone", field="timezone")
+    return zone
+
+
+async def _run_import(
+    maker: async_sessionmaker[AsyncSession], user: CurrentUser, path: Path, *, fmt: str, zone: str,
+    dry_run: bool, skip_bad_rows: bool, default_zone: str,
+    on_progress: Any = None,
+) -> ImportResult:
+    with writing():
+        async with maker() as session:
+            with path.open("rb") as stream:
+                return await ImportService().run_import(
+                    session, user, stream, fmt, get_zone(zone), dry_run, skip_bad_rows,
+                    default_zone=default_zone, on_progress=on_progress,
+                )
+
+
+async def _spool(upload: UploadFile) -> Path:
+    """Copy the upload to a temporary file we own (the upload's file closes with the request)."""
+    handle = tempfile.NamedTemporaryFile(prefix="momentum-import-", suffix=".upload", delete=False)
+    with handle:
+        await upload.seek(0)
+        while chunk := await upload.read(1024 * 1024):
+            handle.write(chunk)
+    return Path(handle.name)
+
+
+def _import_out(result: ImportResult) -> ImportOut:
+    return ImportOut(
+        ok=not (result.errors and not result.written and not result.dry_run),
+        created=result.created, duplicates=result.duplicates,
+        errors=[ImportRowErrorOut(e.row, e.error) for e in result.errors],
+        format=result.format, dry_run=result.dry_run, written=result.written,
+        projects_created=result.projects_created,
+    )
+
+
+def _parse_day(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("must be a date YYYY-MM-DD", field=field) from exc
+
+
+def _range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    first, last = _parse_day(start, "start"), _parse_day(end, "end")
+    if first and last and last < first:
+        raise ValidationError("must not be before start", field="end")
+    return first, last
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"}
+
+
+async def _stream_with_session(maker: async_sessionmaker[AsyncSession], make: Any) -> AsyncIterator[Any]:
+    async with maker() as session:
+        async for chunk in make(session):
+            yield chunk
 
 
 class TransferApi(Controller):
-    path = "/api/export"
+    path = "/api"
+    tags = ["import & export"]
+
+    @post(
+        "/import", status_code=200, request_max_body_size=MAX_UPLOAD,
+        summary="Import a Toggl, Clockify, Kimai or Momentum export (all-or-nothing)",
+    )
+    async def import_file(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep,
+        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[ImportOut]:
+        settings = settings_of(request)
+        zone = _check_options(data.format, data.timezone or None, current_user, settings.timezone)
+        path = await _spool(data.file)
+        try:
+            result = await _run_import(
+                sessionmaker_of(request), current_user, path, fmt=data.format, zone=zone,
+                dry_run=_truthy(data.dry_run), skip_bad_rows=_truthy(data.skip_bad_rows),
+                default_zone=settings.timezone,
+            )
+        finally:
+            path.unlink(missing_ok=True)
+        out = _import_out(result)
+        if not out.ok:
+            body = msgspec.structs.asdict(out)
+            body["error"] = f"{len(out.errors)} row(s) have errors; nothing was imported"
+            return Response(body, status_code=422)  # type: ignore[arg-type]
+        return Response(out)
+
+    @get("/export/entries.csv", summary="Every entry as CSV (streamed)", media_type="text/csv")
+    async def entries_csv(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep,
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+    ) -> Stream:
+        first, last = _range(start, end)
+        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        stream = _stream_with_session(
+            sessionmaker_of(request),
+            lambda s: entries_csv_stream(s, current_user.id, zone, first_day=first, last_day=last),
+        )
+        return Stream(stream, media_type="text/csv; charset=utf-8", headers=_download("momentum-entries.csv"))
+
+    @get("/export/daily.csv", summary="One row per local day as CSV (streamed)", media_type="text/csv")
+    async def daily_csv(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+    ) -> Stream:
+        first, last = _range(start, end)
+        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        today = datetime.now(UTC).astimezone(zone).date()
+        if first is None:
+            earliest = await db_session.scalar(
+                select(func.min(TimeEntry.start_time)).where(TimeEntry.user_id == current_user.id)
+            )
+            first = earliest.astimezone(zone).date() if earliest else today
+        last = last or max(today, first)
+        if (last - first).days > 366 * 50:
+            raise ValidationError("the range may span at most 50 years", field="start")
+        stream = _stream_with_session(
+            sessionmaker_of(request),
+            lambda s: daily_csv_stream(
+                s, current_user.id, zone, first_day=first, last_day=last,
+                standard_hours_per_day=current_user.standard_hours_per_day,
+                working_days=current_user.working_days,
+            ),
+        )
+        return Stream(stream, media_type="text/csv; charset=utf-8", headers=_download("momentum-daily.csv"))
+
+    @get("/export/backup.json", summary="A full JSON backup of everything you own (streamed)",
+         media_type=MediaType.JSON)
+    async def backup(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Stream:
+        stream = _stream_with_session(sessionmaker_of(request), lambda s: backup_json_stream(s, current_user.id))
+        return Stream(stream, media_type=MediaType.JSON, headers=_download("momentum-backup.json"))
+
+
+# ---------------------------------------------------------------- pages
+
+
+class ImportJob(msgspec.Struct):
+    state: str  # running | done | failed
+    rows: int = 0
+    bytes_read: int = 0
+    total_bytes: int = 0
+    error: str | None = None
+    result: ImportOut | None = None
+
+
+_job_decoder = msgspec.json.Decoder(ImportJob)
+_job_encoder = msgspec.json.Encoder()
+_background: set[asyncio.Task[None]] = set()
+
+
+def _job_key(user_id: int, job_id: str) -> str:
+    return f"import-job:{user_id}:{job_id}"
+
+
+async def _save_job(user_id: int, job_id: str, job: ImportJob) -> None:
+    await cache_lib.set_bytes(_job_key(user_id, job_id), _job_encoder.encode(job), JOB_TTL)
 
 
 class TransferPages(Controller):
-    path = "/import"
+    include_in_schema = False
+
+    def _import_page(
+        self, request: Request[Any, Any, Any], user: CurrentUser, *, errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None, result: ImportOut | None = None, job_id: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request, "pages/import.html.j2", status_code=status_code, errors=errors or {},
+            form=form or {"format": "auto", "timezone": user.zone_name(settings_of(request).timezone)},
+            formats=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS], timezones=all_timezones(), result=result,
+            job_id=job_id, job=None,
+        )
+
+    @get("/import", name="transfer:import")
+    async def import_page(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
+        return self._import_page(request, current_user)
+
+    @post("/import", name="transfer:import-submit", request_max_body_size=MAX_UPLOAD)
+    async def import_submit(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
+        settings = settings_of(request)
+        form = await request.form()
+        values = {
+            "format": str(form.get("format") or "auto"), "timezone": str(form.get("timezone") or ""),
+            "dry_run": _truthy(form.get("dry_run")), "skip_bad_rows": _truthy(form.get("skip_bad_rows")),
+        }
+        upload = form.get("file")
+        try:
+            zone = _check_options(values["format"], values["timezone"] or None, current_user, settings.timezone)
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise ValidationError("choose a file to import", field="file")
+        except AppError as exc:
+            return self._import_page(request, current_user, errors={exc.field or "form": exc.message},
+                                     form=values, status_code=422)
+        path = await _spool(upload)
+        options = {"fmt": values["format"], "zone": zone, "dry_run": values["dry_run"],
+                   "skip_bad_rows": values["skip_bad_rows"], "default_zone": settings.timezone}
+        maker = sessionmaker_of(request)
+        if is_htmx(request):
+            job_id = secrets.token_urlsafe(12)
+            total = path.stat().st_size
+            await _save_job(current_user.id, job_id, ImportJob(state="running", total_bytes=total))
+            task = asyncio.create_task(self._job(maker, current_user, path, job_id, total, options))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+            return page(request, "partials/transfer/import_job.html.j2", job_id=job_id,
+                        job=ImportJob(state="running", total_bytes=total))
+        try:
+            result = await _run_import(maker, current_user, path, **options)
+        except AppError as exc:
+            return self._import_page(request, current_user, errors={exc.field or "form": exc.message},
+                                     form=values, status_code=422)
+        finally:
+            path.unlink(missing_ok=True)
+        out = _import_out(result)
+        return self._import_page(request, current_user, form=values, result=out,
+                                 status_code=200 if out.ok else 422)
+
+    async def _job(
+        self, maker: async_sessionmaker[AsyncSession], user: CurrentUser, path: Path, job_id: str, total: int,
+        options: dict[str, Any],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        last = [loop.time()]
+
+        def progress(p: ImportProgress) -> None:
+            # Called synchronously by the service between batches: record at most twice a second.
+            if loop.time() - last[0] >= 0.5:
+                last[0] = loop.time()
+                loop.create_task(_save_job(user.id, job_id, ImportJob("running", p.rows, p.bytes_read, total)))
+
+        try:
+            result = await _run_import(maker, user, path, on_progress=progress, **options)
+            job = ImportJob("done", bytes_read=total, total_bytes=total, result=_import_out(result))
+        except AppError as exc:
+            job = ImportJob("failed", total_bytes=total, error=exc.text)
+        except Exception:  # the job must always end with a state the page can show
+            log.exception("import job %s failed", job_id)
+            job = ImportJob("failed", total_bytes=total, error="the import failed unexpectedly")
+        finally:
+            path.unlink(missing_ok=True)
+        await _save_job(user.id, job_id, job)
+
+    @get("/import/jobs/{job_id:str}", name="transfer:import-job")
+    async def import_job(
+        self, request: Request[Any, Any, Any], job_id: FromPath[str], current_user: CurrentUserDep
+    ) -> Template:
+        raw = await cache_lib.get_bytes(_job_key(current_user.id, job_id))
+        if raw is None:
+            raise NotFoundError("import job")
+        return page(request, "partials/transfer/import_job.html.j2", job_id=job_id, job=_job_decoder.decode(raw))
+
+    @get("/export", name="transfer:export")
+    async def export_page(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
+        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        today = datetime.now(UTC).astimezone(zone).date()
+        count = await db_session.scalar(
+            select(func.count()).select_from(TimeEntry).where(TimeEntry.user_id == current_user.id)
+        )
+        return page(request, "pages/export.html.j2", today=today, month_ago=today - timedelta(days=30),
+                    entry_count=count or 0)
+
+
+
