@@ -17,7 +17,6 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.db.config import create_db_config
@@ -41,14 +40,28 @@ def _route_handlers() -> list[object]:
     from app.domain.transfer.controllers import TransferApi, TransferPages
 
     return [
-        healthz, readyz, metrics_endpoint,
-        AuthPagesController, SettingsPageController, AccountsApiController,
-        ProjectsApi, TasksApi, EntriesApi, TimerApi, WeeklyGoalsApi, TrackingPages,
-        ProductivityApi, ProductivityPages, InsightsApi,
-        GoalsApi, GoalsPages,
-        TransferApi, TransferPages,
-        create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
-                                   include_in_schema=False),
+        healthz,
+        readyz,
+        metrics_endpoint,
+        AuthPagesController,
+        SettingsPageController,
+        AccountsApiController,
+        ProjectsApi,
+        TasksApi,
+        EntriesApi,
+        TimerApi,
+        WeeklyGoalsApi,
+        TrackingPages,
+        ProductivityApi,
+        ProductivityPages,
+        InsightsApi,
+        GoalsApi,
+        GoalsPages,
+        TransferApi,
+        TransferPages,
+        create_static_files_router(
+            path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
+        ),
     ]
 
 
@@ -83,9 +96,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={Exception: error_response},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         lifespan=[lifespan],
-        state=State({
-            "settings": settings,
-            "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
-        }),
+        state=State(
+            {
+                "settings": settings,
+                "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
+            }
+        ),
         debug=False,
     )

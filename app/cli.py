@@ -70,13 +70,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         fail("--workers must be at least 1")
     if args.workers > 1 and settings.cache_url.startswith("mem"):
-        fail("--workers > 1 needs a shared cache: set MOMENTUM_CACHE_URL=redis://… (an in-memory cache "
-             "cannot tell other workers that figures changed)")
+        fail(
+            "--workers > 1 needs a shared cache: set MOMENTUM_CACHE_URL=redis://… (an in-memory cache "
+            "cannot tell other workers that figures changed)"
+        )
     # Workers are separate processes: they must share one secret key.
     os.environ.setdefault("MOMENTUM_SECRET_KEY", settings.secret_key)
     uvicorn.run(
-        "app.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="warning" if args.quiet else "info", access_log=not args.quiet, proxy_headers=False,
+        "app.asgi:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning" if args.quiet else "info",
+        access_log=not args.quiet,
+        proxy_headers=False,
     )
     return 0
 
@@ -137,7 +145,10 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
     async def work(db: AsyncSession) -> int:
         user = await accounts.create_user(
-            db, email=args.email, password=password, timezone=args.timezone,
+            db,
+            email=args.email,
+            password=password,
+            timezone=args.timezone,
             standard_hours_per_day=args.standard_hours,
         )
         return user.id
@@ -154,7 +165,13 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
 
 async def seed_demo(
-    db: AsyncSession, *, email: str, password: str, years: float, seed: int, zone_name: str,
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    years: float,
+    seed: int,
+    zone_name: str,
     now: datetime | None = None,
 ) -> tuple[int, int]:
     """Create a user with a generated history; returns (user id, entry count)."""
@@ -166,8 +183,9 @@ async def seed_demo(
 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     user = await accounts.create_user(db, email=email, password=password, timezone=zone_name)
-    data = generate_demo(seed=seed, years=years, zone_name=zone_name,
-                         today=now.astimezone(get_zone(zone_name)).date(), now=now)
+    data = generate_demo(
+        seed=seed, years=years, zone_name=zone_name, today=now.astimezone(get_zone(zone_name)).date(), now=now
+    )
     project_ids: dict[int, int] = {}
     for p in data.projects:
         project = Project(user_id=user.id, name=p.name, color=p.color, billable=p.billable, archived=p.archived)
@@ -176,8 +194,13 @@ async def seed_demo(
         project_ids[p.key] = project.id
     task_ids: dict[int, int] = {}
     for t in data.tasks:
-        task = Task(user_id=user.id, project_id=project_ids[t.project_key], name=t.name, status=t.status,
-                    completed_at=t.completed_at)
+        task = Task(
+            user_id=user.id,
+            project_id=project_ids[t.project_key],
+            name=t.name,
+            status=t.status,
+            completed_at=t.completed_at,
+        )
         db.add(task)
         await db.flush()
         task_ids[t.key] = task.id
@@ -186,8 +209,14 @@ async def seed_demo(
             "user_id": user.id,
             "project_id": project_ids.get(e.project_key) if e.project_key else None,
             "task_id": task_ids.get(e.task_key) if e.task_key else None,
-            "start_time": e.start, "end_time": e.end, "billable": e.billable, "notes": e.notes,
-            "outcome": e.outcome, "tags": list(e.tags), "created_at": now, "updated_at": now,
+            "start_time": e.start,
+            "end_time": e.end,
+            "billable": e.billable,
+            "notes": e.notes,
+            "outcome": e.outcome,
+            "tags": list(e.tags),
+            "created_at": now,
+            "updated_at": now,
         }
         for e in data.entries
     ]
@@ -211,8 +240,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     async def work(db: AsyncSession) -> tuple[int, int] | None:
         if args.if_empty and await db.scalar(select(func.count()).select_from(User)):
             return None
-        return await seed_demo(db, email=args.email, password=args.password, years=args.years, seed=args.seed,
-                               zone_name=args.timezone)
+        return await seed_demo(
+            db, email=args.email, password=args.password, years=args.years, seed=args.seed, zone_name=args.timezone
+        )
 
     try:
         result = asyncio.run(_with_session(settings, work))
@@ -249,8 +279,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         if user is None:
             fail(f"--user: no user with email {args.user!r}")
         return await run_import_file(
-            db, user, path, fmt=args.format, zone_name=args.timezone or user.timezone or settings.timezone,
-            dry_run=args.dry_run, skip_bad_rows=args.skip_bad_rows,
+            db,
+            user,
+            path,
+            fmt=args.format,
+            zone_name=args.timezone or user.timezone or settings.timezone,
+            dry_run=args.dry_run,
+            skip_bad_rows=args.skip_bad_rows,
         )
 
     try:

@@ -63,8 +63,7 @@ class Settings:
         if not is_valid_timezone(tz):
             raise SettingsError(f"MOMENTUM_TIMEZONE is not an IANA time zone: {tz!r}")
         return cls(
-            database_url=os.environ.get("MOMENTUM_DATABASE_URL", "").strip()
-            or "sqlite+aiosqlite:///./momentum.db",
+            database_url=os.environ.get("MOMENTUM_DATABASE_URL", "").strip() or "sqlite+aiosqlite:///./momentum.db",
             cache_url=os.environ.get("MOMENTUM_CACHE_URL", "").strip() or "mem://",
             secret_key=secret,
             timezone=tz,

@@ -192,9 +192,7 @@ class Goal(BigIntAuditBase):
             name="fk_goals_project_user",
             ondelete="CASCADE",
         ),
-        CheckConstraint(
-            "metric IN ('hours', 'tasks_completed', 'deep_sessions', 'billable_percent')", name="metric"
-        ),
+        CheckConstraint("metric IN ('hours', 'tasks_completed', 'deep_sessions', 'billable_percent')", name="metric"),
         CheckConstraint("period IN ('daily', 'weekly', 'monthly')", name="period"),
         CheckConstraint("direction IN ('at_least', 'at_most')", name="direction"),
     )

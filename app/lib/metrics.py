@@ -21,10 +21,10 @@ def request_middleware(app: ASGIApp) -> ASGIApp:
     """Marks unsafe requests as writes (BEGIN IMMEDIATE on SQLite) and records metrics."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
-        method = scope.get("method", "GET")
+        method = str(scope.get("method", "GET"))
         token = write_intent.set(method not in _SAFE)
         status = 500
         started = time.perf_counter()
@@ -56,7 +56,7 @@ def _route_of(scope: Any) -> str:
     handler = scope.get("route_handler")
     paths = getattr(handler, "paths", None)
     if paths:
-        return sorted(paths)[0]
+        return str(sorted(paths)[0])
     return "unmatched"
 
 

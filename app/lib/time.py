@@ -51,8 +51,7 @@ class NonExistentLocalTimeError(ValueError):
         self.naive = naive
         self.zone = zone
         super().__init__(
-            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} "
-            "(the clocks skip it at a daylight-saving change)"
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it at a daylight-saving change)"
         )
 
 

@@ -135,8 +135,12 @@ class AuthPagesController(Controller):
         values = {k: _form_str(form, k) for k in ("email", "timezone", "standard_hours_per_day")}
         if not settings.allow_signup:
             return page(
-                request, "pages/register.html.j2", status_code=403, errors={"form": "Sign-up is switched off."},
-                form=values, timezones=all_timezones(),
+                request,
+                "pages/register.html.j2",
+                status_code=403,
+                errors={"form": "Sign-up is switched off."},
+                form=values,
+                timezones=all_timezones(),
             )
         try:
             if _form_str(form, "password") != _form_str(form, "password_confirm"):
@@ -154,8 +158,12 @@ class AuthPagesController(Controller):
             )
         except AppError as exc:
             return page(
-                request, "pages/register.html.j2", status_code=422,
-                errors={exc.field or "form": exc.message}, form=values, timezones=all_timezones(),
+                request,
+                "pages/register.html.j2",
+                status_code=422,
+                errors={exc.field or "form": exc.message},
+                form=values,
+                timezones=all_timezones(),
             )
         raw = await accounts.create_session(db_session, user.id)
         response = see_other("/")
@@ -181,8 +189,13 @@ class SettingsPageController(Controller):
         return self._render(request, current_user, {}, None)
 
     def _render(
-        self, request: Request[Any, Any, Any], user: CurrentUser, errors: dict[str, str], form: dict[str, Any] | None,
-        status_code: int = 200, saved: bool = False,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        errors: dict[str, str],
+        form: dict[str, Any] | None,
+        status_code: int = 200,
+        saved: bool = False,
     ) -> Template:
         values = form or {
             "timezone": user.timezone or "",
@@ -192,10 +205,23 @@ class SettingsPageController(Controller):
             "streak_skip_non_working": user.streak_skip_non_working,
         }
         return page(
-            request, "pages/settings.html.j2", status_code=status_code, errors=errors, form=values,
-            timezones=all_timezones(), app_timezone=settings_of(request).timezone, saved=saved,
-            weekdays=[(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"),
-                      (6, "Saturday"), (7, "Sunday")],
+            request,
+            "pages/settings.html.j2",
+            status_code=status_code,
+            errors=errors,
+            form=values,
+            timezones=all_timezones(),
+            app_timezone=settings_of(request).timezone,
+            saved=saved,
+            weekdays=[
+                (1, "Monday"),
+                (2, "Tuesday"),
+                (3, "Wednesday"),
+                (4, "Thursday"),
+                (5, "Friday"),
+                (6, "Saturday"),
+                (7, "Sunday"),
+            ],
         )
 
     @post("/", name="accounts:settings-submit")
@@ -239,7 +265,9 @@ class AccountsApiController(Controller):
     tags = ["accounts"]
 
     @post("/auth/tokens", status_code=201, summary="Create an API token from email and password")
-    async def create_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB) -> TokenCreated:
+    async def create_token(
+        self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB
+    ) -> TokenCreated:
         user = await accounts.authenticate(db_session, data.email, data.password, client_ip(request))
         token, raw = await accounts.create_token(db_session, user.id, data.name)
         return TokenCreated(id=token.id, name=token.name, token=raw, created_at=token.created_at.isoformat())

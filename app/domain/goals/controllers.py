@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -47,8 +48,15 @@ class GoalsApi(Controller):
     ) -> GoalOut:
         zone_name, today = _zone_today(request, current_user)
         goal = await goals.create_goal(
-            db_session, current_user.id, today, name=data.name, metric=data.metric, target=data.target,
-            period=data.period, direction=data.direction, project_id=data.project_id,
+            db_session,
+            current_user.id,
+            today,
+            name=data.name,
+            metric=data.metric,
+            target=data.target,
+            period=data.period,
+            direction=data.direction,
+            project_id=data.project_id,
         )
         out = await goals.one_goal(db_session, current_user.id, goal.id, zone_name, today)
         await tracking.commit_and_refresh(db_session, current_user.id)
@@ -56,7 +64,10 @@ class GoalsApi(Controller):
 
     @get("/progress", summary="Progress of every goal for the period holding a local date")
     async def progress(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         day_param: Annotated[str | None, QueryParameter(query="date", description="local date YYYY-MM-DD")] = None,
     ) -> list[GoalProgress]:
         raw = day_param
@@ -77,8 +88,12 @@ class GoalsApi(Controller):
 
     @patch("/{goal_id:int}", summary="Change a goal; a new target applies from the current period on")
     async def update_goal(
-        self, request: Request[Any, Any, Any], goal_id: FromPath[int], data: JSONBody[GoalUpdate],
-        current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        goal_id: FromPath[int],
+        data: JSONBody[GoalUpdate],
+        current_user: CurrentUserDep,
+        db_session: DB,
     ) -> GoalOut:
         zone_name, today = _zone_today(request, current_user)
         await goals.update_goal(db_session, current_user.id, goal_id, today, tracking.unset_to_dict(data))
@@ -104,8 +119,13 @@ class GoalsPages(Controller):
     path = "/goals"
 
     async def _render(
-        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession,
-        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: AsyncSession,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
     ) -> Template:
         zone_name, today = _zone_today(request, user)
         listed = await goals.list_goals(db, user.id, zone_name, today)
@@ -113,15 +133,26 @@ class GoalsPages(Controller):
         weekly = {g.week_start: g.target_hours for g in await tracking.list_weekly_goals(db, user.id)}
         monday = iso_monday(today)
         return page(
-            request, "pages/goals.html.j2", status_code=status_code, goals=listed, progress=progress,
-            projects=await tracking.list_projects(db, user.id), errors=errors or {},
+            request,
+            "pages/goals.html.j2",
+            status_code=status_code,
+            goals=listed,
+            progress=progress,
+            projects=await tracking.list_projects(db, user.id),
+            errors=errors or {},
             form=form or {"period": "weekly", "metric": "hours", "direction": "at_least"},
-            metrics=METRICS, periods=PERIODS, directions=DIRECTIONS, week_start=monday,
-            week_target=weekly.get(monday), default_week_hours=user.standard_hours_per_day * len(user.working_days),
+            metrics=METRICS,
+            periods=PERIODS,
+            directions=DIRECTIONS,
+            week_start=monday,
+            week_target=weekly.get(monday),
+            default_week_hours=user.standard_hours_per_day * len(user.working_days),
         )
 
     @get("/", name="goals:page")
-    async def goals_page(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> Template:
+    async def goals_page(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
         return await self._render(request, current_user, db_session)
 
     @post("/", name="goals:create")
@@ -129,20 +160,28 @@ class GoalsPages(Controller):
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        values = {k: (form.get(k) or "").strip() for k in ("name", "metric", "target", "period", "direction",
-                                                             "project_id")}
+        values = {
+            k: (form.get(k) or "").strip() for k in ("name", "metric", "target", "period", "direction", "project_id")
+        }
         _, today = _zone_today(request, current_user)
         try:
             project_id = int(values["project_id"]) if values["project_id"] else None
             await goals.create_goal(
-                db_session, current_user.id, today, name=values["name"], metric=values["metric"],
-                target=_float(values["target"], "target"), period=values["period"],
-                direction=values["direction"] or "at_least", project_id=project_id,
+                db_session,
+                current_user.id,
+                today,
+                name=values["name"],
+                metric=values["metric"],
+                target=_float(values["target"], "target"),
+                period=values["period"],
+                direction=values["direction"] or "at_least",
+                project_id=project_id,
             )
         except (AppError, ValueError) as exc:
             err = exc if isinstance(exc, AppError) else ValidationError("is not a valid choice", field="project_id")
-            return await self._render(request, current_user, db_session, {err.field or "form": err.message},
-                                      values, 422)
+            return await self._render(
+                request, current_user, db_session, {err.field or "form": err.message}, values, 422
+            )
         await tracking.commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
@@ -180,13 +219,12 @@ class GoalsPages(Controller):
         raw = str(form.get("target_hours") or "").strip()
         try:
             if raw == "":
-                try:
+                with contextlib.suppress(AppError):  # no goal set: nothing to remove
                     await tracking.delete_weekly_goal(db_session, current_user.id, iso_monday(today))
-                except AppError:
-                    pass
             else:
-                await tracking.put_weekly_goal(db_session, current_user.id, iso_monday(today),
-                                               _float(raw, "target_hours"))
+                await tracking.put_weekly_goal(
+                    db_session, current_user.id, iso_monday(today), _float(raw, "target_hours")
+                )
         except AppError as exc:
             return await self._render(request, current_user, db_session, {"weekly": exc.text}, None, 422)
         await tracking.commit_and_refresh(db_session, current_user.id)

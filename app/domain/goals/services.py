@@ -66,15 +66,20 @@ async def goal_defs(db: AsyncSession, user_id: int) -> list[GoalDef]:
 
 def goal_out(defn: GoalDef, created_at: datetime, zone_name: str, today: date) -> GoalOut:
     return GoalOut(
-        id=defn.id, name=defn.name, metric=defn.metric, target=defn.target_for(period_bounds(defn.period, today)[0]),
-        period=defn.period, direction=defn.direction, project_id=defn.project_id,
+        id=defn.id,
+        name=defn.name,
+        metric=defn.metric,
+        target=defn.target_for(period_bounds(defn.period, today)[0]),
+        period=defn.period,
+        direction=defn.direction,
+        project_id=defn.project_id,
         created_at=created_at.astimezone(get_zone(zone_name)).isoformat(),
     )
 
 
 async def list_goals(db: AsyncSession, user_id: int, zone_name: str, today: date) -> list[GoalOut]:
     defs = await goal_defs(db, user_id)
-    created = dict((await db.execute(select(Goal.id, Goal.created_at).where(Goal.user_id == user_id))).tuples().all())
+    created = dict((await db.execute(select(Goal.id, Goal.created_at).where(Goal.user_id == user_id))).all())
     return [goal_out(d, created[d.id], zone_name, today) for d in defs]
 
 
@@ -85,8 +90,16 @@ async def one_goal(db: AsyncSession, user_id: int, goal_id: int, zone_name: str,
 
 
 async def create_goal(
-    db: AsyncSession, user_id: int, today: date, *, name: str, metric: str, target: float, period: str,
-    direction: str = "at_least", project_id: int | None = None,
+    db: AsyncSession,
+    user_id: int,
+    today: date,
+    *,
+    name: str,
+    metric: str,
+    target: float,
+    period: str,
+    direction: str = "at_least",
+    project_id: int | None = None,
 ) -> Goal:
     name = _check_name(name)
     metric = _check_choice(metric, METRICS, "metric")

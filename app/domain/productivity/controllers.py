@@ -46,14 +46,20 @@ class ProductivityApi(Controller):
         media_type=MediaType.JSON,
     )
     async def stats(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Response[StatsPayload]:
         days = parse_period(period)
         result = await service(request, db_session).stats(current_user, days)
         # The cached bytes go out as they are: a warm call never re-encodes.
-        return Response(content=result.raw, media_type=MediaType.JSON,  # type: ignore[arg-type]
-                        headers={"Cache-Control": "private, no-store"})
+        return Response(
+            content=result.raw,
+            media_type=MediaType.JSON,  # type: ignore[arg-type]
+            headers={"Cache-Control": "private, no-store"},
+        )
 
 
 class InsightsApi(Controller):
@@ -62,14 +68,18 @@ class InsightsApi(Controller):
 
     @get("/sessions", summary="Session patterns: lengths, outcomes, hour × weekday matrix, observations")
     async def sessions(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> SessionInsights:
         return await service(request, db_session).sessions(current_user, parse_period(period))
 
 
-def _context(request: Request[Any, Any, Any], stats: StatsPayload, period: int, running: bool,
-             sessions: SessionInsights | None) -> dict[str, Any]:
+def _context(
+    request: Request[Any, Any, Any], stats: StatsPayload, period: int, running: bool, sessions: SessionInsights | None
+) -> dict[str, Any]:
     def fragment_url(name: str) -> str:
         return f"/dashboard/productivity/fragments/{name}?period={period}"
 
@@ -90,7 +100,10 @@ class ProductivityPages(Controller):
 
     @get("/", name="productivity:page")
     async def page_view(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Template:
         try:
@@ -107,7 +120,11 @@ class ProductivityPages(Controller):
 
     @get("/fragments/{name:str}", name="productivity:fragment")
     async def fragment(
-        self, request: Request[Any, Any, Any], name: FromPath[str], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        current_user: CurrentUserDep,
+        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Template:
         if name not in FRAGMENTS:

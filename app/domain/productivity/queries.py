@@ -34,13 +34,15 @@ class Inputs(msgspec.Struct):
     completed_tasks: list[CompletedTask]
 
 
-async def load_entries(
-    db: AsyncSession, user_id: int, lo: datetime, hi: datetime
-) -> list[EntryRow]:
+async def load_entries(db: AsyncSession, user_id: int, lo: datetime, hi: datetime) -> list[EntryRow]:
     """Entries overlapping [lo, hi), the running timer included."""
     rows = await db.execute(
         select(
-            TimeEntry.id, TimeEntry.project_id, TimeEntry.start_time, TimeEntry.end_time, TimeEntry.billable,
+            TimeEntry.id,
+            TimeEntry.project_id,
+            TimeEntry.start_time,
+            TimeEntry.end_time,
+            TimeEntry.billable,
             TimeEntry.outcome,
         ).where(
             TimeEntry.user_id == user_id,
@@ -49,7 +51,7 @@ async def load_entries(
         )
     )
     out: list[EntryRow] = []
-    for ident, project_id, start, end, billable, outcome in rows.tuples():
+    for ident, project_id, start, end, billable, outcome in rows:
         if end is not None and end <= lo:
             continue
         out.append(EntryRow(ident, project_id, start, end, bool(billable), bool(outcome and outcome.strip())))
@@ -58,7 +60,7 @@ async def load_entries(
 
 async def load_projects(db: AsyncSession, user_id: int) -> dict[int, ProjectInfo]:
     rows = await db.execute(select(Project.id, Project.name, Project.color).where(Project.user_id == user_id))
-    return {pid: ProjectInfo(pid, name, color) for pid, name, color in rows.tuples()}
+    return {pid: ProjectInfo(pid, name, color) for pid, name, color in rows}
 
 
 async def load_goals(db: AsyncSession, user_id: int) -> list[GoalDef]:
@@ -71,12 +73,17 @@ async def load_goals(db: AsyncSession, user_id: int) -> list[GoalDef]:
         .where(GoalTarget.goal_id.in_([g.id for g in goals]))
         .order_by(GoalTarget.goal_id, GoalTarget.effective_from)
     )
-    for goal_id, effective_from, target in rows.tuples():
+    for goal_id, effective_from, target in rows:
         targets.setdefault(goal_id, []).append((effective_from, target))
     return [
         GoalDef(
-            id=g.id, name=g.name, metric=g.metric, period=g.period, direction=g.direction,
-            project_id=g.project_id, targets=tuple(targets.get(g.id, ())),
+            id=g.id,
+            name=g.name,
+            metric=g.metric,
+            period=g.period,
+            direction=g.direction,
+            project_id=g.project_id,
+            targets=tuple(targets.get(g.id, ())),
         )
         for g in goals
     ]
@@ -85,11 +92,13 @@ async def load_goals(db: AsyncSession, user_id: int) -> list[GoalDef]:
 async def load_completed_tasks(db: AsyncSession, user_id: int, lo: datetime, hi: datetime) -> list[CompletedTask]:
     rows = await db.execute(
         select(Task.id, Task.project_id, Task.completed_at).where(
-            Task.user_id == user_id, Task.completed_at.is_not(None), Task.completed_at >= lo,
+            Task.user_id == user_id,
+            Task.completed_at.is_not(None),
+            Task.completed_at >= lo,
             Task.completed_at < hi,
         )
     )
-    return [CompletedTask(i, p, c) for i, p, c in rows.tuples() if c is not None]
+    return [CompletedTask(i, p, c) for i, p, c in rows if c is not None]
 
 
 async def active_timer(
@@ -121,8 +130,14 @@ async def active_timer(
 
 
 async def load_inputs(
-    db: AsyncSession, user_id: int, zone_name: str, now: datetime, load_start: date, goal_range: tuple[date, date],
-    *, goals: list[GoalDef] | None = None,
+    db: AsyncSession,
+    user_id: int,
+    zone_name: str,
+    now: datetime,
+    load_start: date,
+    goal_range: tuple[date, date],
+    *,
+    goals: list[GoalDef] | None = None,
 ) -> Inputs:
     zone = get_zone(zone_name)
     today = now.astimezone(zone).date()

@@ -80,16 +80,31 @@ class ProductivityService:
         goal_defs = await queries.load_goals(self.db, user.id)
         goal_range = needed_range(goal_defs, today)
         inputs = await queries.load_inputs(
-            self.db, user.id, prefs.timezone, now, load_start_date(today, period), goal_range,
+            self.db,
+            user.id,
+            prefs.timezone,
+            now,
+            load_start_date(today, period),
+            goal_range,
             goals=goal_defs,
         )
         progress = goals_progress(
-            inputs.goals, entries=inputs.entries, completed_tasks=inputs.completed_tasks, prefs=prefs, now=now,
+            inputs.goals,
+            entries=inputs.entries,
+            completed_tasks=inputs.completed_tasks,
+            prefs=prefs,
+            now=now,
             day=today,
         )
         return compute_stats(
-            entries=inputs.entries, day_seconds_history=inputs.history, projects=inputs.projects, prefs=prefs,
-            now=now, period=period, week_goal_hours=inputs.week_goal_hours, active_timer=inputs.active_timer,
+            entries=inputs.entries,
+            day_seconds_history=inputs.history,
+            projects=inputs.projects,
+            prefs=prefs,
+            now=now,
+            period=period,
+            week_goal_hours=inputs.week_goal_hours,
+            active_timer=inputs.active_timer,
             goals=progress,
         )
 

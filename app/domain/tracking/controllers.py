@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
@@ -62,9 +62,15 @@ class ProjectsApi(Controller):
         return [svc.project_out(p, counts.get(p.id, 0)) for p in projects]
 
     @post("/", status_code=201, summary="Create a project")
-    async def create_project(self, data: JSONBody[ProjectCreate], current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
+    async def create_project(
+        self, data: JSONBody[ProjectCreate], current_user: CurrentUserDep, db_session: DB
+    ) -> ProjectOut:
         project = await svc.create_project(
-            db_session, current_user.id, name=data.name, color=data.color, billable=data.billable,
+            db_session,
+            current_user.id,
+            name=data.name,
+            color=data.color,
+            billable=data.billable,
             archived=data.archived,
         )
         await svc.commit_and_refresh(db_session, current_user.id)
@@ -82,7 +88,9 @@ class ProjectsApi(Controller):
         await svc.commit_and_refresh(db_session, current_user.id)
         return svc.project_out(project)
 
-    @delete("/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries")
+    @delete(
+        "/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries"
+    )
     async def delete_project(
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[ProjectOut | None]:
@@ -99,11 +107,16 @@ class TasksApi(Controller):
 
     @get("/", summary="List tasks")
     async def list_tasks(
-        self, current_user: CurrentUserDep, db_session: DB, project_id: FromQuery[int | None] = None,
+        self,
+        current_user: CurrentUserDep,
+        db_session: DB,
+        project_id: FromQuery[int | None] = None,
         status: FromQuery[str | None] = None,
     ) -> list[TaskOut]:
-        return [svc.task_out(t) for t in await svc.list_tasks(
-            db_session, current_user.id, project_id=project_id, status=status)]
+        return [
+            svc.task_out(t)
+            for t in await svc.list_tasks(db_session, current_user.id, project_id=project_id, status=status)
+        ]
 
     @post("/", status_code=201, summary="Create a task")
     async def create_task(self, data: JSONBody[TaskCreate], current_user: CurrentUserDep, db_session: DB) -> TaskOut:
@@ -131,13 +144,24 @@ class EntriesApi(Controller):
 
     @get("/", summary="List entries, newest first, with cursor pagination")
     async def list_entries(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
-        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
-        project_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50, cursor: FromQuery[str | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
+        start: FromQuery[str | None] = None,
+        end: FromQuery[str | None] = None,
+        project_id: FromQuery[int | None] = None,
+        limit: FromQuery[int] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> EntryPage:
         rows, next_cursor = await svc.list_entries(
-            db_session, current_user.id, start=parse_query_datetime(start, "start"),
-            end=parse_query_datetime(end, "end"), project_id=project_id, limit=limit, cursor=cursor,
+            db_session,
+            current_user.id,
+            start=parse_query_datetime(start, "start"),
+            end=parse_query_datetime(end, "end"),
+            project_id=project_id,
+            limit=limit,
+            cursor=cursor,
         )
         names = await svc.names_for(db_session, rows)
         zone = zone_of(request, current_user)
@@ -149,8 +173,17 @@ class EntriesApi(Controller):
     ) -> EntryOut:
         zone = zone_of(request, current_user)
         entry = await svc.create_entry(
-            db_session, current_user, zone, start=data.start_time, end=data.end_time, project_id=data.project_id,
-            task_id=data.task_id, billable=data.billable, notes=data.notes, outcome=data.outcome, tags=data.tags,
+            db_session,
+            current_user,
+            zone,
+            start=data.start_time,
+            end=data.end_time,
+            project_id=data.project_id,
+            task_id=data.task_id,
+            billable=data.billable,
+            notes=data.notes,
+            outcome=data.outcome,
+            tags=data.tags,
         )
         await svc.commit_and_refresh(db_session, current_user.id)
         return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
@@ -164,8 +197,12 @@ class EntriesApi(Controller):
 
     @patch("/{entry_id:int}", summary="Change an entry")
     async def update_entry(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], data: JSONBody[EntryUpdate],
-        current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: FromPath[int],
+        data: JSONBody[EntryUpdate],
+        current_user: CurrentUserDep,
+        db_session: DB,
     ) -> EntryOut:
         zone = zone_of(request, current_user)
         entry = await svc.update_entry(db_session, current_user, zone, entry_id, svc.unset_to_dict(data))
@@ -193,12 +230,19 @@ class TimerApi(Controller):
 
     @post("/start", status_code=201, summary="Start the timer (409 if one is running)")
     async def start(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         data: JSONBody[TimerStart | None] = None,
     ) -> TimerOut:
         body = data or TimerStart()
         entry = await svc.start_timer(
-            db_session, current_user.id, project_id=body.project_id, task_id=body.task_id, notes=body.notes,
+            db_session,
+            current_user.id,
+            project_id=body.project_id,
+            task_id=body.task_id,
+            notes=body.notes,
             billable=body.billable,
         )
         out = await svc.timer_out(db_session, entry, zone_of(request, current_user))
@@ -207,7 +251,10 @@ class TimerApi(Controller):
 
     @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
     async def stop(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
         data: JSONBody[TimerStop | None] = None,
     ) -> EntryOut:
         zone = zone_of(request, current_user)

@@ -156,7 +156,9 @@ class TrackingPages(Controller):
     # ------------------------------------------------------------ entries
 
     def _entry_values(self, form: Any, zone_name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        raw = {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome", "tags")}
+        raw: dict[str, Any] = {
+            k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome", "tags")
+        }
         raw["billable"] = form_bool(form, "billable")
         raw["billable_set"] = "billable_present" in form
         parsed: dict[str, Any] = {
@@ -304,11 +306,10 @@ class TrackingPages(Controller):
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        values = {"name": form_str(form, "name"), "color": form_str(form, "color"),
-                  "billable": form_bool(form, "billable")}
+        name, color, billable = form_str(form, "name"), form_str(form, "color"), form_bool(form, "billable")
+        values = {"name": name, "color": color, "billable": billable}
         try:
-            await svc.create_project(db_session, current_user.id, name=values["name"],
-                                     color=values["color"] or None, billable=values["billable"])
+            await svc.create_project(db_session, current_user.id, name=name, color=color or None, billable=billable)
         except AppError as exc:
             return await self._projects(request, current_user, db_session, {exc.field or "form": exc.message},
                                         values, 422)

@@ -48,6 +48,8 @@ async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals
     )
     totals: dict[date, float] = defaultdict(float)
     for start, end in rows:
+        if end is None:
+            continue
         for day, seconds in split_by_day(max(start, lo), min(end, hi), zone):
             if day in days:
                 totals[day] += seconds
@@ -68,6 +70,8 @@ async def rebuild_all(db: AsyncSession, user_id: int, zone_name: str) -> None:
         .execution_options(yield_per=5000)
     )
     async for start, end in result:
+        if end is None:
+            continue
         for day, seconds in split_by_day(start, end, zone):
             totals[day] += seconds
     values = [{"user_id": user_id, "day": d, "seconds": s} for d, s in sorted(totals.items()) if s > 0]
@@ -80,5 +84,4 @@ async def history(db: AsyncSession, user_id: int, before: date | None = None) ->
     query = select(DayTotal.day, DayTotal.seconds).where(DayTotal.user_id == user_id)
     if before is not None:
         query = query.where(DayTotal.day < before)
-    return {day: seconds for day, seconds in (await db.execute(query)).tuples()}
-
+    return {day: seconds for day, seconds in (await db.execute(query))}

@@ -130,7 +130,7 @@ async def project_entry_counts(db: AsyncSession, user_id: int) -> dict[int, int]
         .where(TimeEntry.user_id == user_id, TimeEntry.project_id.is_not(None))
         .group_by(TimeEntry.project_id)
     )
-    return {pid: count for pid, count in rows.tuples() if pid is not None}
+    return {pid: count for pid, count in rows if pid is not None}
 
 
 async def get_project(db: AsyncSession, user_id: int, project_id: int) -> Project:
@@ -299,9 +299,9 @@ async def names_for(db: AsyncSession, entries: Sequence[TimeEntry]) -> EntryName
     projects: dict[int, str] = {}
     tasks: dict[int, str] = {}
     if pids:
-        projects = dict((await db.execute(select(Project.id, Project.name).where(Project.id.in_(pids)))).tuples().all())
+        projects = dict((await db.execute(select(Project.id, Project.name).where(Project.id.in_(pids)))).all())
     if tids:
-        tasks = dict((await db.execute(select(Task.id, Task.name).where(Task.id.in_(tids)))).tuples().all())
+        tasks = dict((await db.execute(select(Task.id, Task.name).where(Task.id.in_(tids)))).all())
     return EntryNames(projects, tasks)
 
 

@@ -97,23 +97,36 @@ def _check_options(fmt: str, tz: str | None, user: CurrentUser, default_zone: st
 
 
 async def _run_import(
-    maker: async_sessionmaker[AsyncSession], user: CurrentUser, path: Path, *, fmt: str, zone: str,
-    dry_run: bool, skip_bad_rows: bool, default_zone: str,
+    maker: async_sessionmaker[AsyncSession],
+    user: CurrentUser,
+    path: Path,
+    *,
+    fmt: str,
+    zone: str,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    default_zone: str,
     on_progress: Any = None,
 ) -> ImportResult:
     with writing():
         async with maker() as session:
             with path.open("rb") as stream:
                 return await ImportService().run_import(
-                    session, user, stream, fmt, get_zone(zone), dry_run, skip_bad_rows,
-                    default_zone=default_zone, on_progress=on_progress,
+                    session,
+                    user,
+                    stream,
+                    fmt,
+                    get_zone(zone),
+                    dry_run,
+                    skip_bad_rows,
+                    default_zone=default_zone,
+                    on_progress=on_progress,
                 )
 
 
 async def _spool(upload: UploadFile) -> Path:
     """Copy the upload to a temporary file we own (the upload's file closes with the request)."""
-    handle = tempfile.NamedTemporaryFile(prefix="momentum-import-", suffix=".upload", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile(prefix="momentum-import-", suffix=".upload", delete=False) as handle:
         await upload.seek(0)
         while chunk := await upload.read(1024 * 1024):
             handle.write(chunk)
@@ -123,9 +136,12 @@ async def _spool(upload: UploadFile) -> Path:
 def _import_out(result: ImportResult) -> ImportOut:
     return ImportOut(
         ok=not (result.errors and not result.written and not result.dry_run),
-        created=result.created, duplicates=result.duplicates,
+        created=result.created,
+        duplicates=result.duplicates,
         errors=[ImportRowErrorOut(e.row, e.error) for e in result.errors],
-        format=result.format, dry_run=result.dry_run, written=result.written,
+        format=result.format,
+        dry_run=result.dry_run,
+        written=result.written,
         projects_created=result.projects_created,
     )
 
@@ -161,11 +177,15 @@ class TransferApi(Controller):
     tags = ["import & export"]
 
     @post(
-        "/import", status_code=200, request_max_body_size=MAX_UPLOAD,
+        "/import",
+        status_code=200,
+        request_max_body_size=MAX_UPLOAD,
         summary="Import a Toggl, Clockify, Kimai or Momentum export (all-or-nothing)",
     )
     async def import_file(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
         data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
         settings = settings_of(request)
@@ -173,8 +193,13 @@ class TransferApi(Controller):
         path = await _spool(data.file)
         try:
             result = await _run_import(
-                sessionmaker_of(request), current_user, path, fmt=data.format, zone=zone,
-                dry_run=_truthy(data.dry_run), skip_bad_rows=_truthy(data.skip_bad_rows),
+                sessionmaker_of(request),
+                current_user,
+                path,
+                fmt=data.format,
+                zone=zone,
+                dry_run=_truthy(data.dry_run),
+                skip_bad_rows=_truthy(data.skip_bad_rows),
                 default_zone=settings.timezone,
             )
         finally:
@@ -188,8 +213,11 @@ class TransferApi(Controller):
 
     @get("/export/entries.csv", summary="Every entry as CSV (streamed)", media_type="text/csv")
     async def entries_csv(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep,
-        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        start: FromQuery[str | None] = None,
+        end: FromQuery[str | None] = None,
     ) -> Stream:
         first, last = _range(start, end)
         zone = get_zone(current_user.zone_name(settings_of(request).timezone))
@@ -201,8 +229,12 @@ class TransferApi(Controller):
 
     @get("/export/daily.csv", summary="One row per local day as CSV (streamed)", media_type="text/csv")
     async def daily_csv(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
-        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
+        start: FromQuery[str | None] = None,
+        end: FromQuery[str | None] = None,
     ) -> Stream:
         first, last = _range(start, end)
         zone = get_zone(current_user.zone_name(settings_of(request).timezone))
@@ -218,15 +250,20 @@ class TransferApi(Controller):
         stream = _stream_with_session(
             sessionmaker_of(request),
             lambda s: daily_csv_stream(
-                s, current_user.id, zone, first_day=first, last_day=last,
+                s,
+                current_user.id,
+                zone,
+                first_day=first,
+                last_day=last,
                 standard_hours_per_day=current_user.standard_hours_per_day,
                 working_days=current_user.working_days,
             ),
         )
         return Stream(stream, media_type="text/csv; charset=utf-8", headers=_download("momentum-daily.csv"))
 
-    @get("/export/backup.json", summary="A full JSON backup of everything you own (streamed)",
-         media_type=MediaType.JSON)
+    @get(
+        "/export/backup.json", summary="A full JSON backup of everything you own (streamed)", media_type=MediaType.JSON
+    )
     async def backup(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Stream:
         stream = _stream_with_session(sessionmaker_of(request), lambda s: backup_json_stream(s, current_user.id))
         return Stream(stream, media_type=MediaType.JSON, headers=_download("momentum-backup.json"))
@@ -261,15 +298,27 @@ class TransferPages(Controller):
     include_in_schema = False
 
     def _import_page(
-        self, request: Request[Any, Any, Any], user: CurrentUser, *, errors: dict[str, str] | None = None,
-        form: dict[str, Any] | None = None, result: ImportOut | None = None, job_id: str | None = None,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        *,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+        result: ImportOut | None = None,
+        job_id: str | None = None,
         status_code: int = 200,
     ) -> Template:
         return page(
-            request, "pages/import.html.j2", status_code=status_code, errors=errors or {},
+            request,
+            "pages/import.html.j2",
+            status_code=status_code,
+            errors=errors or {},
             form=form or {"format": "auto", "timezone": user.zone_name(settings_of(request).timezone)},
-            formats=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS], timezones=all_timezones(), result=result,
-            job_id=job_id, job=None,
+            formats=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
+            timezones=all_timezones(),
+            result=result,
+            job_id=job_id,
+            job=None,
         )
 
     @get("/import", name="transfer:import")
@@ -280,21 +329,26 @@ class TransferPages(Controller):
     async def import_submit(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
         settings = settings_of(request)
         form = await request.form()
-        values = {
-            "format": str(form.get("format") or "auto"), "timezone": str(form.get("timezone") or ""),
-            "dry_run": _truthy(form.get("dry_run")), "skip_bad_rows": _truthy(form.get("skip_bad_rows")),
-        }
+        fmt, tz = str(form.get("format") or "auto"), str(form.get("timezone") or "")
+        dry_run, skip_bad_rows = _truthy(form.get("dry_run")), _truthy(form.get("skip_bad_rows"))
+        values: dict[str, Any] = {"format": fmt, "timezone": tz, "dry_run": dry_run, "skip_bad_rows": skip_bad_rows}
         upload = form.get("file")
         try:
-            zone = _check_options(values["format"], values["timezone"] or None, current_user, settings.timezone)
+            zone = _check_options(fmt, tz or None, current_user, settings.timezone)
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise ValidationError("choose a file to import", field="file")
         except AppError as exc:
-            return self._import_page(request, current_user, errors={exc.field or "form": exc.message},
-                                     form=values, status_code=422)
+            return self._import_page(
+                request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
+            )
         path = await _spool(upload)
-        options = {"fmt": values["format"], "zone": zone, "dry_run": values["dry_run"],
-                   "skip_bad_rows": values["skip_bad_rows"], "default_zone": settings.timezone}
+        options: dict[str, Any] = {
+            "fmt": fmt,
+            "zone": zone,
+            "dry_run": dry_run,
+            "skip_bad_rows": skip_bad_rows,
+            "default_zone": settings.timezone,
+        }
         maker = sessionmaker_of(request)
         if is_htmx(request):
             job_id = secrets.token_urlsafe(12)
@@ -303,21 +357,30 @@ class TransferPages(Controller):
             task = asyncio.create_task(self._job(maker, current_user, path, job_id, total, options))
             _background.add(task)
             task.add_done_callback(_background.discard)
-            return page(request, "partials/transfer/import_job.html.j2", job_id=job_id,
-                        job=ImportJob(state="running", total_bytes=total))
+            return page(
+                request,
+                "partials/transfer/import_job.html.j2",
+                job_id=job_id,
+                job=ImportJob(state="running", total_bytes=total),
+            )
         try:
             result = await _run_import(maker, current_user, path, **options)
         except AppError as exc:
-            return self._import_page(request, current_user, errors={exc.field or "form": exc.message},
-                                     form=values, status_code=422)
+            return self._import_page(
+                request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
+            )
         finally:
             path.unlink(missing_ok=True)
         out = _import_out(result)
-        return self._import_page(request, current_user, form=values, result=out,
-                                 status_code=200 if out.ok else 422)
+        return self._import_page(request, current_user, form=values, result=out, status_code=200 if out.ok else 422)
 
     async def _job(
-        self, maker: async_sessionmaker[AsyncSession], user: CurrentUser, path: Path, job_id: str, total: int,
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        user: CurrentUser,
+        path: Path,
+        job_id: str,
+        total: int,
         options: dict[str, Any],
     ) -> None:
         loop = asyncio.get_running_loop()
@@ -359,8 +422,6 @@ class TransferPages(Controller):
         count = await db_session.scalar(
             select(func.count()).select_from(TimeEntry).where(TimeEntry.user_id == current_user.id)
         )
-        return page(request, "pages/export.html.j2", today=today, month_ago=today - timedelta(days=30),
-                    entry_count=count or 0)
-
-
-
+        return page(
+            request, "pages/export.html.j2", today=today, month_ago=today - timedelta(days=30), entry_count=count or 0
+        )
