@@ -237,9 +237,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fail(f"--timezone: {args.timezone!r} is not an IANA time zone")
     settings = _settings()
 
-    async def work(db: AsyncSession) -> tuple[int, int] | None:
+    async def work(db: AsyncSession) -> tuple[int, int] | None | bool:
         if args.if_empty and await db.scalar(select(func.count()).select_from(User)):
-            return None
+            # Not empty: say whether the demo login still exists, seed nothing.
+            return bool(await db.scalar(select(func.count()).select_from(User).where(User.email == args.email)))
         return await seed_demo(
             db, email=args.email, password=args.password, years=args.years, seed=args.seed, zone_name=args.timezone
         )
@@ -248,10 +249,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = asyncio.run(_with_session(settings, work))
     except AppError as exc:
         fail(exc.text)
-    if result is None:
-        print("database already has users; no demo data added")
-    else:
+    if isinstance(result, tuple):
         print(f"demo account created with {result[1]} entries over {args.years:g} year(s)")
+    elif not result:
+        print("database already has users; no demo account added")
+        return 0
     print(f"demo login: {args.email} / {args.password}")
     return 0
 
