@@ -33,6 +33,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -496,7 +497,8 @@ def check(response: httpx.Response) -> None:
         raise HttpError(response.status_code, response.text[:300])
 
 
-async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, budget: float) -> Result:
+async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, budget: float, loader: str
+                   ) -> Result:
     result = Result(case)
     try:
         async with httpx.AsyncClient(base_url=base, headers=case.auth.headers, cookies=case.auth.cookies,
@@ -520,7 +522,8 @@ async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, b
             # Clock ticks are sampled, so the sum over many requests is a fair estimate.
             result.server_cpu_ms = server_cpu / len(result.samples) * 1000
         if case.throughput:
-            await measure_throughput(base, pid, case, throughput_seconds, result)
+            load = await measure_throughput(base, pid, case, throughput_seconds, loader)
+            result.rps, result.server_util, result.client_util = load.rps, load.server_util, load.client_util
     except Unavailable as exc:
         result.status = str(exc)
     except HttpError as exc:
@@ -530,38 +533,114 @@ async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, b
     return result
 
 
-async def measure_throughput(base: str, pid: int, case: Case, seconds: float, result: Result) -> None:
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive client for the load runs.
+
+    httpx costs about 1 ms of client CPU per request; on a small machine that caps the
+    load generator below what the server can serve, and req/s would measure the client.
+    This one parses just enough (status, Content-Length or chunked) to read each
+    response whole, and costs a fraction of that.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self.reader, self.writer
+
+    async def request(self, raw: bytes) -> int:
+        reader, writer = await self._connect()
+        writer.write(raw)
+        status = int((await reader.readline()).split()[1])
+        length, chunked, close = 0, False, False
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value
+            elif name == b"connection":
+                close = value == b"close"
+        if chunked:
+            while size := int((await reader.readline()).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readline()
+        elif length:
+            await reader.readexactly(length)
+        if close:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+def raw_request(base: str, path: str, auth: Auth) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {base.split('://', 1)[1]}", "Accept-Encoding: gzip"]
+    lines += [f"{name}: {value}" for name, value in auth.headers.items()]
+    if auth.cookies:
+        lines.append("Cookie: " + "; ".join(f"{name}={value}" for name, value in auth.cookies.items()))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@dataclass
+class Load:
+    rps: float
+    server_util: float | None
+    client_util: float
+
+
+async def measure_throughput(base: str, pid: int, case: Case, seconds: float, loader: str = "raw") -> Load:
+    """Requests/s with CONCURRENCY keep-alive connections for `seconds` (raw client or httpx)."""
+    host, _, port = base.split("://", 1)[1].partition(":")
+    counter = itertools.count()
+    done = 0
+    failures: list[int] = []
+    fixed = {case.path(0): raw_request(base, case.path(0), case.auth)}
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=base, headers=case.auth.headers, cookies=case.auth.cookies,
                                  limits=limits, timeout=60) as client:
-        await asyncio.gather(*(client.get(case.path(0)) for _ in range(CONCURRENCY)))  # open the connections
-        counter = itertools.count()
-        done = 0
-        failures: list[int] = []
-        stop_at = time.perf_counter() + seconds
+        connections = [RawConnection(host, int(port)) for _ in range(CONCURRENCY)]
 
-        async def worker() -> None:
+        async def send(conn: RawConnection, path: str) -> int:
+            if loader == "httpx":
+                return (await client.get(path)).status_code
+            return await conn.request(fixed.get(path) or raw_request(base, path, case.auth))
+
+        async def worker(conn: RawConnection, stop_at: float) -> None:
             nonlocal done
             while time.perf_counter() < stop_at:
                 i = next(counter)
                 if case.bump and case.bump_every and i % case.bump_every == 0:
                     await case.bump()
-                response = await client.get(case.path(i))
-                if response.status_code == 200:
+                status = await send(conn, case.path(i))
+                if status == 200:
                     done += 1
                 else:
-                    failures.append(response.status_code)
+                    failures.append(status)
 
-        server0, client0, t0 = cpu_seconds(pid), time.process_time(), time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        wall = time.perf_counter() - t0
-        server1, client1 = cpu_seconds(pid), time.process_time()
+        try:
+            await asyncio.gather(*(send(conn, case.path(0)) for conn in connections))  # open the connections
+            server0, client0, t0 = cpu_seconds(pid), time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker(conn, t0 + seconds) for conn in connections))
+            wall = time.perf_counter() - t0
+            server1, client1 = cpu_seconds(pid), time.process_time()
+        finally:
+            for conn in connections:
+                await conn.close()
     if failures:
         raise RuntimeError(f"{len(failures)} failed requests under load (HTTP {sorted(set(failures))})")
-    result.rps = done / wall
-    result.client_util = (client1 - client0) / wall
-    if server0 is not None and server1 is not None:
-        result.server_util = (server1 - server0) / wall
+    server_util = (server1 - server0) / wall if server0 is not None and server1 is not None else None
+    return Load(done / wall, server_util, (client1 - client0) / wall)
 
 
 async def login(base: str, email: str, password: str) -> dict[str, str]:
@@ -655,9 +734,21 @@ class HttpRun:
     final_rss: dict[str, int]
     load_before: str
     load_after: str
+    paired: dict[str, list[float]]  # case key -> req/s per alternating round
+    loader: str
 
 
-async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool) -> HttpRun:
+async def paired_throughput(base: str, pid: int, cases: list[Case], rounds: int, loader: str
+                            ) -> dict[str, list[float]]:
+    """req/s of `cases` in alternating 1-second runs, so a change in background load hits all alike."""
+    rates: dict[str, list[float]] = {case.key: [] for case in cases}
+    for _ in range(rounds):
+        for case in cases:
+            rates[case.key].append((await measure_throughput(base, pid, case, 1.0, loader)).rps)
+    return rates
+
+
+async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str) -> HttpRun:
     load_before = load_average()
     users = meta["users"]
     tokens = {k: meta["tokens"][users[k]["email"]] for k in ("a", "b")}
@@ -704,7 +795,7 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool) -
         ]
         results: list[Result] = []
         for case in cases:
-            result = await run_case(base, pid, case, seconds, budget)
+            result = await run_case(base, pid, case, seconds, budget, loader)
             results.append(result)
             summary = result.status
             if result.status == "ok":
@@ -716,7 +807,12 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool) -
     exports = [await measure_export(base, pid, label[k], bearer[k], 1 if quick else 3) for k in ("b", "a")]
     for e in exports:
         say(f"  export [{e.user}]: " + (f"{min(r.seconds for r in e.runs):.2f} s" if e.runs else e.status))
-    return HttpRun(results, exports, proc_status(pid), load_before, load_average())
+    paired: dict[str, list[float]] = {}
+    pair = [c for c in cases if c.key in {"floor", "warm-b"}]
+    if all(r.status == "ok" for r in results if r.case in pair):
+        say("  floor and warm stats (B) in alternating 1 s load runs ...")
+        paired = await paired_throughput(base, pid, pair, 2 if quick else 5, loader)
+    return HttpRun(results, exports, proc_status(pid), load_before, load_average(), paired, loader)
 
 
 # ====================================================================== the import
@@ -826,27 +922,35 @@ def _find(results: list[Result], key: str) -> Result | None:
     return next((r for r in results if r.case.key == key), None)
 
 
-def acceptance(results: list[Result]) -> list[tuple[str, str, str]]:
+def acceptance(run: HttpRun) -> list[tuple[str, str, str]]:
     """Issue 3's two speed checks, from this run: (check, verdict, numbers)."""
     checks: list[tuple[str, str, str]] = []
-    cold, cycle = _find(results, "cold-b"), _find(results, "cycle-b")
-    if cold and cold.status == "ok" and cold.pct(95) is not None:
-        p95 = cold.pct(95) or 0.0
-        extra = f"; with periods 1..90 cycled: p95 {_ms(cycle.pct(95))} ms" if cycle and cycle.samples else ""
-        checks.append((f"cold stats p95 ≤ {COLD_P95_LIMIT_MS:g} ms for the 10-year user",
-                       "PASS" if p95 <= COLD_P95_LIMIT_MS else "FAIL",
-                       f"p95 {p95:.2f} ms over {len(cold.samples)} cold calls of period=30{extra}"))
+    name = f"cold stats p95 ≤ {COLD_P95_LIMIT_MS:g} ms for the 10-year user"
+    cold, cycle = _find(run.results, "cold-b"), _find(run.results, "cycle-b")
+    p95 = cold.pct(95) if cold and cold.status == "ok" else None
+    if cold and p95 is not None:
+        numbers = (f"p95 {p95:.2f} ms (p50 {_ms(cold.pct(50))}) over {len(cold.samples)} cold calls of "
+                   f"period=30; server CPU {_ms(cold.server_cpu_ms)} ms per call")
+        if cycle and cycle.samples:
+            numbers += f"; periods 1..{PERIODS_CYCLE} cycled: p95 {_ms(cycle.pct(95))} ms"
+        checks.append((name, "PASS" if p95 <= COLD_P95_LIMIT_MS else "FAIL", numbers))
     else:
-        checks.append(("cold stats p95 ≤ 15 ms for the 10-year user", "FAIL",
-                       f"not measured: {cold.status if cold else 'missing'}"))
-    warm, floor = _find(results, "warm-b"), _find(results, "floor")
-    if warm and floor and warm.rps and floor.rps:
-        share = warm.rps / floor.rps
-        checks.append((f"warm stats throughput ≥ {WARM_SHARE_LIMIT:.0%} of the trivial route's",
-                       "PASS" if share >= WARM_SHARE_LIMIT else "FAIL",
-                       f"{warm.rps:.0f} req/s vs /healthz {floor.rps:.0f} req/s = {share:.0%}"))
+        checks.append((name, "FAIL", f"not measured: {cold.status if cold else 'missing'}"))
+    name = f"warm stats throughput ≥ {WARM_SHARE_LIMIT:.0%} of the trivial route's"
+    warm, floor = _find(run.results, "warm-b"), _find(run.results, "floor")
+    rounds_warm, rounds_floor = run.paired.get("warm-b", []), run.paired.get("floor", [])
+    if rounds_warm and rounds_floor:
+        share = statistics.median(rounds_warm) / statistics.median(rounds_floor)
+        per_round = [w / f for w, f in zip(rounds_warm, rounds_floor, strict=True) if f]
+        numbers = (f"median {statistics.median(rounds_warm):.0f} req/s vs /healthz "
+                   f"{statistics.median(rounds_floor):.0f} req/s = {share:.0%} ({len(per_round)} alternating "
+                   f"1 s rounds, {min(per_round):.0%}–{max(per_round):.0%})")
+        if warm and floor and warm.server_cpu_ms and floor.server_cpu_ms:
+            numbers += (f"; server CPU per request {floor.server_cpu_ms:.2f} vs {warm.server_cpu_ms:.2f} ms = "
+                        f"{floor.server_cpu_ms / warm.server_cpu_ms:.0%}")
+        checks.append((name, "PASS" if share >= WARM_SHARE_LIMIT else "FAIL", numbers))
     else:
-        checks.append(("warm stats throughput ≥ 40 % of the trivial route's", "FAIL", "not measured"))
+        checks.append((name, "FAIL", "not measured"))
     return checks
 
 
@@ -865,7 +969,7 @@ def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: Imp
         "| check | result | measured |",
         "|---|---|---|",
     ]
-    lines += [f"| {name} | **{verdict}** | {numbers} |" for name, verdict, numbers in acceptance(results)]
+    lines += [f"| {name} | **{verdict}** | {numbers} |" for name, verdict, numbers in acceptance(run)]
     lines += [
         "",
         "User B has 10 goals (daily, weekly and monthly; hours, deep sessions, tasks completed, billable "
@@ -941,10 +1045,18 @@ def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: Imp
         "server process spent during those same requests, averaged; the cost of a request without the "
         "waiting.",
         f"- **req/s**: completed requests per second with {CONCURRENCY} concurrent keep-alive connections "
-        f"(asyncio + httpx.AsyncClient) for {'1 s' if quick else '3 s'}. **server / client CPU**: CPU "
-        "seconds per wall second of the server and of the load generator during that run (100 % = one "
-        "core). The load generator is Python too: where it is near 100 % or the two together fill the "
-        "machine, req/s measures the client as much as the server.",
+        f"for {'1 s' if quick else '3 s'}, sent by "
+        + ("httpx.AsyncClient (`--load-client httpx`). " if run.loader == "httpx" else
+           "a minimal asyncio HTTP/1.1 client in the bench (`--load-client httpx` uses httpx.AsyncClient "
+           "instead: it costs about 1 ms of client CPU per request, which on a small machine caps the load "
+           "below the server's capacity and flatters slow routes against the floor). ")
+        + "**server / client CPU**: CPU seconds per wall second of the server and of the load generator "
+        "during that run (100 % = one core; the server answers on one event loop, so about 100 % is its "
+        "ceiling). Where the client is near 100 %, or the two together fill the machine, req/s measures "
+        "the client as much as the server.",
+        "- **the throughput check** compares `/healthz` and B's warm stats in alternating 1-second load "
+        "runs (so a change in background load hits both alike) and uses the medians; the ratio of their "
+        "server CPU per request is shown next to it, as the share a server-bound load would reach.",
         "- **warm**: the same cache key again (per user, data version, period and local date): the payload "
         "comes from the cache as bytes.",
         "- **cold (write before each call)**: before each measured call, `PATCH /api/me` with the unchanged "
@@ -1021,6 +1133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached dataset")
     parser.add_argument("--others", type=int, default=200, help="number of other users (default 200)")
     parser.add_argument("--import-rows", type=int, default=None, help="Toggl rows to import (100,000)")
+    parser.add_argument("--load-client", choices=("raw", "httpx"), default="raw",
+                        help="client for the req/s runs: a minimal HTTP/1.1 client (default) or httpx")
     args = parser.parse_args(argv)
 
     started, t0 = datetime.now(UTC), time.perf_counter()
@@ -1033,7 +1147,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"starting the server on {run_db} ...")
     with Server(run_db, data_dir / "run" / "server.log") as server:
         say(f"server up at {server.base} (pid {server.pid}); measuring ...")
-        run = asyncio.run(measure_http(server.base, server.pid, meta, args.quick))
+        run = asyncio.run(measure_http(server.base, server.pid, meta, args.quick, args.load_client))
     say("server stopped")
     say(f"importing {rows:,} Toggl rows with `momentum import` ...")
     imp = run_import(run_db, csv_path, rows, timeout=120 if args.quick else 300)
@@ -1045,7 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    for name, verdict, numbers in acceptance(run.results):
+    for name, verdict, numbers in acceptance(run):
         say(f"{verdict}: {name} — {numbers}")
     say(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0

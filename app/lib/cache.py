@@ -54,6 +54,24 @@ async def bump_user_version(user_id: int) -> None:
         log.exception("could not bump the data version of user %s", user_id)
 
 
+async def history_version(user_id: int) -> str | None:
+    """Version of the user's day_totals history older than every stats window.
+
+    Bumped only by writes that touch such old days (rare), so the history part of a
+    cold stats call stays cached across ordinary edits.
+    """
+    key = f"hv:{user_id}"
+    value = await cache.get(key)
+    if value is None:
+        await cache.set(key, secrets.token_hex(8), exist=False)
+        value = await cache.get(key)
+    return str(value) if value is not None else None
+
+
+async def bump_history_version(user_id: int) -> None:
+    await cache.set(f"hv:{user_id}", secrets.token_hex(8))
+
+
 def stats_key(user_id: int, version: str, period: int, today: str, kind: str = "stats") -> str:
     return f"{kind}:{user_id}:{version}:{period}:{today}"
 

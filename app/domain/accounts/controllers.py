@@ -15,6 +15,7 @@ from app.db.models import ApiToken, User
 from app.domain.accounts import services as accounts
 from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
 from app.domain.tracking import rollups
+from app.domain.tracking.services import commit_and_refresh
 from app.lib import cache as cache_lib
 from app.lib.auth import SESSION_COOKIE, session_token, settings_of
 from app.lib.errors import AppError, NotFoundError
@@ -82,8 +83,8 @@ def token_out(token: ApiToken) -> TokenOut:
 async def after_settings_change(db: AsyncSession, user: User, zone_changed: bool, default_zone: str) -> None:
     if zone_changed:
         await rollups.rebuild_all(db, user.id, user.timezone or default_zone)
+    await commit_and_refresh(db, user.id)
     await accounts.forget_user(user.id)
-    await cache_lib.bump_user_version(user.id)
 
 
 class AuthPagesController(Controller):

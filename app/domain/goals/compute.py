@@ -107,7 +107,14 @@ def goal_progress(
     target_value = goal.target_for(first)
     target = _exact(target_value)
 
-    rows = [e for e in entries if goal.project_id is None or e.project_id == goal.project_id]
+    # Only entries that overlap the period can count (cheap comparisons first).
+    rows = [
+        e
+        for e in entries
+        if (goal.project_id is None or e.project_id == goal.project_id)
+        and e.start < end
+        and (e.end is None or e.end > start)
+    ]
     tracked_us = 0
     achieved: Fraction
     if goal.metric == "hours":

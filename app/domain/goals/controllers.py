@@ -68,7 +68,7 @@ class GoalsApi(Controller):
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
         db_session: DB,
-        day_param: Annotated[str | None, QueryParameter(query="date", description="local date YYYY-MM-DD")] = None,
+        day_param: Annotated[str | None, QueryParameter(name="date", description="local date YYYY-MM-DD")] = None,
     ) -> list[GoalProgress]:
         raw = day_param
         day = None

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+import msgspec
+
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DayTotal, TimeEntry
+from app.lib import cache as cache_lib
 from app.lib.time import get_zone, local_date, local_day_bounds, split_by_day
 
 Interval = tuple[datetime, datetime | None]
+
+# Session flag: this transaction changed days old enough to be part of the cached
+# history (see history_cached); commit_and_refresh bumps the history version after
+# the commit. Stats windows start at least 83 days back; 81 leaves slack for zones.
+HISTORY_CHANGED = "momentum_history_changed"
+HISTORY_HORIZON_DAYS = 81
+HISTORY_TTL_SECONDS = 24 * 3600
 
 
 async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals: Iterable[Interval]) -> None:
@@ -36,6 +46,8 @@ async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals
     if not days:
         return
     first, last = min(days), max(days)
+    if first <= datetime.now(UTC).astimezone(zone).date() - timedelta(days=HISTORY_HORIZON_DAYS):
+        db.info[HISTORY_CHANGED] = True
     lo, _ = local_day_bounds(first, zone)
     _, hi = local_day_bounds(last, zone)
     rows = await db.execute(
@@ -62,6 +74,7 @@ async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals
 async def rebuild_all(db: AsyncSession, user_id: int, zone_name: str) -> None:
     """Rebuild the whole rollup of a user (after a time-zone change or a bulk import)."""
     zone = get_zone(zone_name)
+    db.info[HISTORY_CHANGED] = True
     await db.execute(delete(DayTotal).where(DayTotal.user_id == user_id))
     totals: dict[date, float] = defaultdict(float)
     result = await db.stream(
@@ -80,8 +93,42 @@ async def rebuild_all(db: AsyncSession, user_id: int, zone_name: str) -> None:
 
 
 async def history(db: AsyncSession, user_id: int, before: date | None = None) -> dict[date, float]:
-    """Completed seconds per local day over the whole history (optionally before a date)."""
-    query = select(DayTotal.day, DayTotal.seconds).where(DayTotal.user_id == user_id)
+    """Completed seconds per local day over the whole history (optionally before a date).
+
+    Read as plain columns (one small row per tracked day; a ten-year user has ~2,500):
+    per-row ORM processing would cost more than the query itself.
+    """
+    sql = "SELECT day, seconds FROM day_totals WHERE user_id = :uid"
+    params: dict[str, object] = {"uid": user_id}
     if before is not None:
-        query = query.where(DayTotal.day < before)
-    return {day: seconds for day, seconds in (await db.execute(query))}
+        sql += " AND day < :before"
+        params["before"] = before.isoformat() if _is_sqlite(db) else before
+    rows = await db.execute(text(sql), params)
+    return {(day if isinstance(day, date) else date.fromisoformat(day)): float(seconds) for day, seconds in rows}
+
+
+def _is_sqlite(db: AsyncSession) -> bool:
+    return db.bind is not None and db.bind.dialect.name == "sqlite"
+
+
+_history_encoder = msgspec.msgpack.Encoder()
+_history_decoder = msgspec.msgpack.Decoder(list[tuple[int, float]])
+
+
+async def history_cached(db: AsyncSession, user_id: int, zone_name: str, before: date) -> dict[date, float]:
+    """`history(before=...)`, cached under the user's history version.
+
+    A cold stats call after an ordinary edit (which touches recent days only) reads
+    this from the cache instead of every tracked day of a long history.
+    """
+    version = await cache_lib.history_version(user_id)
+    key = f"hist:{user_id}:{version}:{zone_name}:{before.isoformat()}" if version else None
+    if key:
+        raw = await cache_lib.get_bytes(key)
+        if raw is not None:
+            return {date.fromordinal(day): seconds for day, seconds in _history_decoder.decode(raw)}
+    result = await history(db, user_id, before=before)
+    if key:
+        pairs = [(day.toordinal(), seconds) for day, seconds in result.items()]
+        await cache_lib.set_bytes(key, _history_encoder.encode(pairs), HISTORY_TTL_SECONDS)
+    return result

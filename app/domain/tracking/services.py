@@ -46,8 +46,11 @@ def utcnow() -> datetime:
 async def commit_and_refresh(db: AsyncSession, user_id: int) -> None:
     """Commit, then make the user's cached figures stale (after commit, so a reader
     can never cache pre-commit data under the new version)."""
+    history_changed = db.info.pop(rollups.HISTORY_CHANGED, False)
     await db.commit()
     await cache_lib.bump_user_version(user_id)
+    if history_changed:
+        await cache_lib.bump_history_version(user_id)
 
 
 # ------------------------------------------------------------------ validation helpers

@@ -124,6 +124,16 @@ async def _run_import(
                 )
 
 
+async def _release(db_session: AsyncSession) -> None:
+    """End the request session's transaction before an import opens its own session.
+
+    Resolving the caller reads through the request's session, which on a POST began a
+    write transaction (BEGIN IMMEDIATE on SQLite, see app.db.config): left open, it holds
+    the write lock that the import's session then waits for until "database is locked".
+    """
+    await db_session.commit()
+
+
 async def _spool(upload: UploadFile) -> Path:
     """Copy the upload to a temporary file we own (the upload's file closes with the request)."""
     with tempfile.NamedTemporaryFile(prefix="momentum-import-", suffix=".upload", delete=False) as handle:
@@ -186,10 +196,12 @@ class TransferApi(Controller):
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
+        db_session: DB,
         data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
         settings = settings_of(request)
         zone = _check_options(data.format, data.timezone or None, current_user, settings.timezone)
+        await _release(db_session)
         path = await _spool(data.file)
         try:
             result = await _run_import(
@@ -326,7 +338,9 @@ class TransferPages(Controller):
         return self._import_page(request, current_user)
 
     @post("/import", name="transfer:import-submit", request_max_body_size=MAX_UPLOAD)
-    async def import_submit(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
+    async def import_submit(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
         settings = settings_of(request)
         form = await request.form()
         fmt, tz = str(form.get("format") or "auto"), str(form.get("timezone") or "")
@@ -341,6 +355,7 @@ class TransferPages(Controller):
             return self._import_page(
                 request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
             )
+        await _release(db_session)
         path = await _spool(upload)
         options: dict[str, Any] = {
             "fmt": fmt,
