@@ -7,10 +7,12 @@
    API token; the raw tokens and the dataset's sizes sit in a JSON file next to the DB.
 2. Copies it to a scratch file (the run writes: sessions, settings, an import) and
    starts a real `momentum serve` process on a free port of 127.0.0.1.
-3. Measures over HTTP with httpx: latency at concurrency 1 (p50/p95/p99) and throughput
-   with 8 keep-alive connections, for the floor route, the stats API warm and cold, the
-   page, each fragment and the sessions API; the CSV export (time, server peak RSS); and
-   `momentum import` of 100,000 Toggl rows (time, peak RSS) after the server stopped.
+3. Measures over HTTP: latency at concurrency 1 with httpx (p50/p95/p99, and the server's
+   CPU time per request from /proc) and throughput with 8 keep-alive connections (a
+   minimal asyncio HTTP/1.1 client, or httpx with `--load-client httpx`), for the floor
+   route, the stats API warm and cold, the page, each fragment and the sessions API; the
+   CSV export (time, server peak RSS); and `momentum import` of 100,000 Toggl rows (time,
+   peak RSS) after the server stopped.
 4. Writes docs/performance.md, with issue 3's two acceptance checks from this same run.
 
 A route that answers 404/405/501 is reported "not available" instead of failing the run.
@@ -1010,7 +1012,7 @@ def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: Imp
         "Every user's entries are in the same tables, inserted in time order across users (as a live "
         "server writes them, so one user's rows are spread over the table), then the `day_totals` rollup "
         "was rebuilt per user. Rows per table: "
-        + ", ".join(f"{name} {n:,}" for name, n in meta["tables"].items() if name != "alembic_version")
+        + ", ".join(f"{name} {n:,}" for name, n in meta["tables"].items() if not name.startswith("alembic"))
         + ".",
         "",
         "## Requests",

@@ -9,7 +9,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,26 @@ def portal(app: Litestar) -> Iterator[BlockingPortal]:
     """The session's event loop, with the app started on it once (like a server)."""
     with start_blocking_portal(backend="asyncio") as p, _OnPortal(app, p):
         yield p
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A new Redis cache backend after every test.
+
+    A test that calls services inside an event loop of its own (asyncio.run, db_run)
+    leaves Redis connections bound to that dead loop in the shared pool; the next
+    test's requests would pick them up ("attached to a different loop"). The old
+    backend is closed on the session's loop when the test used it."""
+    yield
+    url = os.environ.get("MOMENTUM_CACHE_URL", "")
+    if not url.startswith("redis"):
+        return
+    from app.lib.cache import cache, setup_cache
+
+    if "portal" in request.fixturenames:
+        with suppress(Exception):
+            request.getfixturevalue("portal").call(cache.close)
+    setup_cache(url)
 
 
 @pytest.fixture()

@@ -1,0 +1,173 @@
+"""Without authentication: /api answers 401 JSON (never a redirect); pages redirect to the login (CONTRACT 3, 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from app.domain.accounts.services import sign
+
+UNAUTHORIZED = {"ok": False, "error": "authentication required"}
+ENTRY = {"start_time": "2026-11-02T09:00:00Z", "end_time": "2026-11-02T10:00:00Z"}
+
+# (method, route template as the app declares it, concrete URL, JSON body)
+API_ROUTES: list[tuple[str, str, str, Any]] = [
+    ("GET", "/api/auth/tokens", "/api/auth/tokens", None),
+    ("DELETE", "/api/auth/tokens/{token_id:int}", "/api/auth/tokens/1", None),
+    ("GET", "/api/me", "/api/me", None),
+    ("PATCH", "/api/me", "/api/me", {"standard_hours_per_day": 6}),
+    ("GET", "/api/projects", "/api/projects", None),
+    ("POST", "/api/projects", "/api/projects", {"name": "P"}),
+    ("GET", "/api/projects/{project_id:int}", "/api/projects/1", None),
+    ("PATCH", "/api/projects/{project_id:int}", "/api/projects/1", {"name": "P"}),
+    ("DELETE", "/api/projects/{project_id:int}", "/api/projects/1", None),
+    ("GET", "/api/tasks", "/api/tasks", None),
+    ("POST", "/api/tasks", "/api/tasks", {"project_id": 1, "name": "T"}),
+    ("PATCH", "/api/tasks/{task_id:int}", "/api/tasks/1", {"status": "done"}),
+    ("DELETE", "/api/tasks/{task_id:int}", "/api/tasks/1", None),
+    ("GET", "/api/entries", "/api/entries", None),
+    ("POST", "/api/entries", "/api/entries", ENTRY),
+    ("GET", "/api/entries/{entry_id:int}", "/api/entries/1", None),
+    ("PATCH", "/api/entries/{entry_id:int}", "/api/entries/1", {"notes": "x"}),
+    ("DELETE", "/api/entries/{entry_id:int}", "/api/entries/1", None),
+    ("GET", "/api/timer", "/api/timer", None),
+    ("POST", "/api/timer/start", "/api/timer/start", {}),
+    ("POST", "/api/timer/stop", "/api/timer/stop", {}),
+    ("GET", "/api/weekly-goals", "/api/weekly-goals", None),
+    ("PUT", "/api/weekly-goals/{week_start:str}", "/api/weekly-goals/2026-11-16", {"target_hours": 10}),
+    ("DELETE", "/api/weekly-goals/{week_start:str}", "/api/weekly-goals/2026-11-16", None),
+]
+
+# Pages and form posts that need a signed-in user: (method, route template, concrete URL)
+PAGE_ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/", "/"),
+    ("GET", "/entries", "/entries"),
+    ("GET", "/entries/{entry_id:int}", "/entries/1"),
+    ("GET", "/projects", "/projects"),
+    ("GET", "/settings", "/settings"),
+    ("GET", "/partials/timer", "/partials/timer"),
+]
+FORM_ROUTES: list[tuple[str, str, str]] = [
+    ("POST", "/settings", "/settings"),
+    ("POST", "/timer/start", "/timer/start"),
+    ("POST", "/timer/stop", "/timer/stop"),
+    ("POST", "/entries", "/entries"),
+    ("POST", "/entries/{entry_id:int}", "/entries/1"),
+    ("POST", "/entries/{entry_id:int}/delete", "/entries/1/delete"),
+    ("POST", "/projects", "/projects"),
+    ("POST", "/projects/{project_id:int}", "/projects/1"),
+    ("POST", "/projects/{project_id:int}/delete", "/projects/1/delete"),
+    ("POST", "/tasks", "/tasks"),
+    ("POST", "/tasks/{task_id:int}", "/tasks/1"),
+    ("POST", "/tasks/{task_id:int}/delete", "/tasks/1/delete"),
+]
+
+# Areas other issues own (productivity, goals, import/export) and routes open to everyone.
+OTHER_AREAS = ("/api/productivity", "/api/insights", "/api/goals", "/api/export", "/api/import",
+               "/dashboard/productivity", "/goals", "/import", "/export")
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"), ("POST", "/logout"),
+          ("POST", "/api/auth/tokens"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+
+
+def _declared_routes(app: Any) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        path = route.path
+        if path.startswith(("/static", "/schema")) or path.startswith(OTHER_AREAS):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method not in {"OPTIONS", "HEAD"} and (method, path) not in PUBLIC:
+                found.add((method, path))
+    return found
+
+
+def test_the_lists_below_cover_every_protected_route_of_this_area(app: Any) -> None:
+    listed = {(m, t) for m, t, _, _ in API_ROUTES} | {(m, t) for m, t, _ in PAGE_ROUTES + FORM_ROUTES}
+    assert _declared_routes(app) == listed
+
+
+CREDENTIALS = ["none", "unknown-bearer", "forged-cookie", "unsigned-cookie"]
+
+
+def _client_with(anon_client: Any, settings: Any, credentials: str) -> tuple[Any, dict[str, str]]:
+    headers: dict[str, str] = {}
+    if credentials == "unknown-bearer":
+        headers["Authorization"] = "Bearer mtm_this-token-was-never-issued"
+    elif credentials in {"forged-cookie", "unsigned-cookie"}:
+        value = sign(settings.secret_key, "no-such-session") if credentials == "forged-cookie" else "raw-session-id"
+        anon_client.cookies.set("momentum_session", value)
+        # A CSRF token too, so the request is judged on its authentication alone.
+        anon_client.cookies.set("momentum_csrf", "csrf-token")
+        headers["X-CSRF-Token"] = "csrf-token"
+    return anon_client, headers
+
+
+@pytest.mark.parametrize("credentials", CREDENTIALS)
+@pytest.mark.parametrize(("method", "template", "url", "body"), API_ROUTES,
+                         ids=[f"{m} {u}" for m, _, u, _ in API_ROUTES])
+def test_api_without_valid_authentication_is_401_json_never_a_redirect(
+    anon_client: Any, settings: Any, credentials: str, method: str, template: str, url: str, body: Any
+) -> None:
+    c, headers = _client_with(anon_client, settings, credentials)
+    kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+    if body is not None:
+        kwargs["json"] = body
+    r = c.request(method, url, **kwargs)
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json() == UNAUTHORIZED
+    assert "location" not in r.headers
+
+
+@pytest.mark.parametrize(("method", "template", "url"), PAGE_ROUTES, ids=[u for _, _, u in PAGE_ROUTES])
+def test_login_required_page_redirects_to_login_with_next(
+    anon_client: Any, method: str, template: str, url: str
+) -> None:
+    r = anon_client.request(method, url, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/login?next={quote(url, safe='')}"
+
+
+def test_the_redirect_keeps_the_query_string_in_next(anon_client: Any) -> None:
+    r = anon_client.get("/entries?start=2026-11-01&end=2026-11-07", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fentries%3Fstart%3D2026-11-01%26end%3D2026-11-07"
+    page = anon_client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert '<input type="hidden" name="next" value="/entries?start=2026-11-01&amp;end=2026-11-07">' in page.text
+
+
+def test_an_expired_session_cookie_redirects_the_page_to_login(anon_client: Any, settings: Any) -> None:
+    anon_client.cookies.set("momentum_session", sign(settings.secret_key, "no-such-session"))
+    r = anon_client.get("/projects", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login?next=%2Fprojects")
+
+
+def test_htmx_request_without_a_session_gets_an_hx_redirect_to_login(anon_client: Any) -> None:
+    r = anon_client.get("/partials/timer", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert r.status_code == 200
+    assert r.headers["hx-redirect"] == "/login?next=%2Fpartials%2Ftimer"
+
+
+@pytest.mark.parametrize(("method", "template", "url"), FORM_ROUTES, ids=[u for _, _, u in FORM_ROUTES])
+def test_form_post_without_a_session_redirects_to_login(
+    anon_client: Any, method: str, template: str, url: str
+) -> None:
+    anon_client.cookies.set("momentum_csrf", "csrf-token")
+    r = anon_client.request(method, url, data={"_csrf_token": "csrf-token", "name": "x"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/login?next={quote(url, safe='')}"
+
+
+def test_logout_without_a_session_just_goes_to_login(anon_client: Any) -> None:
+    anon_client.cookies.set("momentum_csrf", "csrf-token")
+    r = anon_client.post("/logout", data={"_csrf_token": "csrf-token"}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login")
+
+
+def test_public_pages_answer_without_a_session(anon_client: Any) -> None:
+    assert anon_client.get("/login").status_code == 200
+    assert anon_client.get("/register").status_code == 200
+    assert anon_client.get("/healthz").json() == {"ok": True}
