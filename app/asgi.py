@@ -24,7 +24,7 @@ from app.domain.accounts.controllers import AccountsApiController, AuthPagesCont
 from app.domain.accounts.health import healthz, metrics_endpoint, readyz
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi, WeeklyGoalsApi
 from app.domain.tracking.pages import TrackingPages
-from app.lib.auth import csrf_guard, provide_optional_user, provide_user
+from app.lib.auth import csrf_guard, provide_user
 from app.lib.cache import setup_cache
 from app.lib.htmx import error_response
 from app.lib.metrics import request_middleware
@@ -83,7 +83,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
             "current_user": Provide(provide_user),
-            "optional_user": Provide(provide_optional_user),
         },
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_templates
@@ -94,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_middleware],
         before_request=csrf_guard,
         exception_handlers={Exception: error_response},
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),
         lifespan=[lifespan],
         state=State(
             {

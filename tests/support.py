@@ -133,7 +133,11 @@ def anon_client(new_client: Any) -> TestClient[Litestar]:
 
 
 def run(coro: Any) -> Any:
-    return asyncio.new_event_loop().run_until_complete(coro)
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
 
 
 @dataclass

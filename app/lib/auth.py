@@ -13,9 +13,7 @@ import secrets
 from typing import Any
 
 from litestar import Request
-from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts import services as accounts
 from app.domain.accounts.schemas import CurrentUser
@@ -48,34 +46,29 @@ def session_token(request: Request[Any, Any, Any]) -> str | None:
     return accounts.unsign(settings_of(request).secret_key, raw)
 
 
-async def resolve_user(request: Request[Any, Any, Any], db: AsyncSession) -> CurrentUser | None:
-    """The caller, or None. Memoised on the request."""
+async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    """The caller, or None. Memoised on the request; no database session on a cache hit."""
     state = request.scope.setdefault("state", {})
     if _STATE_KEY in state:
         return state[_STATE_KEY]  # type: ignore[no-any-return]
     user: CurrentUser | None = None
+    maker = request.app.state["sessionmaker"]
     token = bearer_token(request)
     if token is not None:
-        user = await accounts.user_for_token(db, token)
+        user = await accounts.user_for_credential("t", token, maker)
     else:
         raw = session_token(request)
         if raw is not None:
-            user = await accounts.user_for_session(db, raw)
+            user = await accounts.user_for_credential("s", raw, maker)
     state[_STATE_KEY] = user
     return user
 
 
-async def provide_user(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> CurrentUser:
-    user = await resolve_user(request, db_session)
+async def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    user = await resolve_user(request)
     if user is None:
         raise NotAuthorizedException("authentication required")
     return user
-
-
-async def provide_optional_user(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> CurrentUser | None:
-    return await resolve_user(request, db_session)
 
 
 # ------------------------------------------------------------------ CSRF (double submit)

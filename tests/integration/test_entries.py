@@ -217,6 +217,18 @@ def test_list_entries_filters_by_overlap_with_start_and_end(user: Any) -> None:
     assert ids[-2:] == [inside["id"], early["id"]]
     assert len(ids) == 4
     assert listed(user, "?start=2026-11-02T10:00:00%2B01:00&end=2026-11-02T10:30:00%2B01:00") == [early["id"]]
+    # An unencoded "+" arrives as a space; it still means the offset.
+    assert listed(user, "?start=2026-11-02T10:00:00+01:00&end=2026-11-02T10:30:00+01:00") == [early["id"]]
+
+
+def test_a_running_timer_is_listed_as_an_entry_without_an_end(user: Any) -> None:
+    done = entry(user)
+    timer = user.api("POST", "/api/timer/start", json={"notes": "live"}).json()
+    items = user.api("GET", "/api/entries").json()["items"]
+    assert [e["id"] for e in items] == [timer["id"], done["id"]]
+    assert {k: items[0][k] for k in ("end_time", "duration_seconds", "notes")} == {
+        "end_time": None, "duration_seconds": None, "notes": "live"}
+    assert set(items[0]) == ENTRY_KEYS
 
 
 def test_list_entries_filters_by_project(user: Any) -> None:
@@ -242,6 +254,20 @@ def test_cursor_pagination_walks_every_entry_once_newest_first(user: Any) -> Non
             break
     e1, e2, e3, e4, e5, e3b = made
     assert pages == [[e5, e4], [e3b, e3], [e2, e1]]
+
+
+def test_cursor_pagination_keeps_sub_second_start_times_apart(user: Any) -> None:
+    starts = ["2026-11-02T09:00:00.000001Z", "2026-11-02T09:00:00.5Z", "2026-11-02T09:00:00.999999Z",
+              "2026-11-02T09:00:01Z"]
+    made = [entry(user, s, "2026-11-02T10:00:00Z")["id"] for s in starts]
+    seen: list[int] = []
+    cursor = None
+    for _ in range(4):
+        body = user.api("GET", "/api/entries?limit=1" + (f"&cursor={cursor}" if cursor else "")).json()
+        seen += [e["id"] for e in body["items"]]
+        cursor = body["next_cursor"]
+    assert seen == list(reversed(made))
+    assert cursor is None
 
 
 def test_the_last_full_page_has_no_cursor(user: Any) -> None:

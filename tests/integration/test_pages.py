@@ -283,7 +283,8 @@ def test_settings_form_saves_and_confirms(user: Any) -> None:
 
 def test_settings_form_with_the_server_default_zone_clears_the_users_zone(make_user: Any, settings: Any) -> None:
     u = make_user(timezone="Europe/Berlin")
-    assert post(u, "/settings", {"timezone": "", "standard_hours_per_day": "8", "working_days": ["1"]}).status_code == 303
+    r = post(u, "/settings", {"timezone": "", "standard_hours_per_day": "8", "working_days": ["1"]})
+    assert r.status_code == 303
     me = u.api("GET", "/api/me").json()
     assert (me["timezone"], me["effective_timezone"]) == (None, settings.timezone)
 

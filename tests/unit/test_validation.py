@@ -130,8 +130,8 @@ def test_parse_week_start_accepts_a_monday() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("2026-03-10", "must be a Monday"), ("2026-03-15", "must be a Monday"), ("09.03.2026", "must be a date YYYY-MM-DD"),
-     ("2026-02-29", "must be a date YYYY-MM-DD")],
+    [("2026-03-10", "must be a Monday"), ("2026-03-15", "must be a Monday"),
+     ("09.03.2026", "must be a date YYYY-MM-DD"), ("2026-02-29", "must be a date YYYY-MM-DD")],
 )
 def test_parse_week_start_rejects(value: str, message: str) -> None:
     with pytest.raises(ValidationError) as exc:

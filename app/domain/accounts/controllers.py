@@ -16,7 +16,6 @@ from app.domain.accounts import services as accounts
 from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
 from app.domain.tracking import rollups
 from app.domain.tracking.services import commit_and_refresh
-from app.lib import cache as cache_lib
 from app.lib.auth import SESSION_COOKIE, session_token, settings_of
 from app.lib.errors import AppError, NotFoundError
 from app.lib.htmx import page, see_other

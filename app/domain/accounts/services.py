@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -227,21 +228,42 @@ async def forget_user(user_id: int) -> None:
     await cache_lib.cache.delete(f"user:{user_id}")
 
 
-async def user_for_session(db: AsyncSession, raw: str) -> CurrentUser | None:
+OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def user_for_credential(kind: str, raw: str, open_db: OpenSession) -> CurrentUser | None:
+    """The user behind a session id (kind "s") or an API token (kind "t").
+
+    Served from the cache when it can (a warm request opens no database session at
+    all); otherwise one short read-only session looks the credential and the user up.
+    """
     digest = sha256(raw)
-    key = f"auth:s:{digest}"
+    key = f"auth:{kind}:{digest}"
     user_id = await cache_lib.cache.get(key)
-    if user_id is None:
-        row = (
-            await db.execute(
-                select(UserSession.user_id, UserSession.expires_at).where(UserSession.token_hash == digest)
-            )
-        ).first()
-        if row is None or row.expires_at <= datetime.now(UTC):
-            return None
-        user_id = row.user_id
-        await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
-    return await cached_user(db, int(user_id))
+    if user_id is not None:
+        cached = await cache_lib.get_bytes(f"user:{user_id}")
+        if cached is not None:
+            return _user_decoder.decode(cached)
+    async with open_db() as db:
+        if user_id is None:
+            user_id = await (_session_owner(db, digest) if kind == "s" else _token_owner(db, digest))
+            if user_id is None:
+                return None
+            await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
+        return await cached_user(db, int(user_id))
+
+
+async def _session_owner(db: AsyncSession, digest: str) -> int | None:
+    row = (
+        await db.execute(select(UserSession.user_id, UserSession.expires_at).where(UserSession.token_hash == digest))
+    ).first()
+    if row is None or row.expires_at <= datetime.now(UTC):
+        return None
+    return int(row.user_id)
+
+
+async def _token_owner(db: AsyncSession, digest: str) -> int | None:
+    return await db.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == digest))
 
 
 # ------------------------------------------------------------------ API tokens
@@ -258,18 +280,6 @@ async def create_token(db: AsyncSession, user_id: int, name: str) -> tuple[ApiTo
     db.add(token)
     await db.flush()
     return token, raw
-
-
-async def user_for_token(db: AsyncSession, raw: str) -> CurrentUser | None:
-    digest = sha256(raw)
-    key = f"auth:t:{digest}"
-    user_id = await cache_lib.cache.get(key)
-    if user_id is None:
-        user_id = await db.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == digest))
-        if user_id is None:
-            return None
-        await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
-    return await cached_user(db, int(user_id))
 
 
 async def delete_token(db: AsyncSession, user_id: int, token_id: int) -> bool:

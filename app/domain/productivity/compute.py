@@ -383,9 +383,7 @@ def _streak(t: Tally, today: date, prefs: UserPrefs, history: Mapping[date, floa
         previous: date | None = None
         for day in active:
             after = previous + _ONE_DAY if previous is not None else None
-            contiguous = after is not None and (
-                after == day or (skip and _step_to_counted(after, 1, counts) == day)
-            )
+            contiguous = after is not None and (after == day or (skip and _step_to_counted(after, 1, counts) == day))
             run = run + 1 if contiguous else 1
             longest = max(longest, run)
             if day == anchor:
@@ -583,9 +581,7 @@ def _insights(
 
     billable = summary.billable_percent_week
     if billable > 0:
-        found.append(
-            Insight(kind="billable", text=f"{billable}% of this week's time was billable.", value=billable)
-        )
+        found.append(Insight(kind="billable", text=f"{billable}% of this week's time was billable.", value=billable))
     return found[:MAX_INSIGHTS]
 
 

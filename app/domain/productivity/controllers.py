@@ -12,7 +12,6 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.productivity.schemas import StatsPayload
@@ -23,7 +22,6 @@ from app.lib.errors import NotFoundError
 from app.lib.htmx import page
 
 CurrentUserDep = NamedDependency[CurrentUser]
-DB = NamedDependency[AsyncSession]
 
 FRAGMENTS = ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals", "sessions")
 POLL_RUNNING = 60
@@ -31,8 +29,8 @@ POLL_IDLE = 300
 VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
 
 
-def service(request: Request[Any, Any, Any], db: AsyncSession) -> ProductivityService:
-    return ProductivityService(db, settings_of(request).timezone)
+def service(request: Request[Any, Any, Any]) -> ProductivityService:
+    return ProductivityService(request.app.state["sessionmaker"], settings_of(request).timezone)
 
 
 class ProductivityApi(Controller):
@@ -44,21 +42,26 @@ class ProductivityApi(Controller):
         summary="Productivity statistics (CONTRACT section 4)",
         response_description="The stats payload",
         media_type=MediaType.JSON,
+        opt={"skip_compression": True},
     )
     async def stats(
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
-        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Response[StatsPayload]:
         days = parse_period(period)
-        result = await service(request, db_session).stats(current_user, days)
-        # The cached bytes go out as they are: a warm call never re-encodes.
+        gzip = "gzip" in request.headers.get("accept-encoding", "")
+        result = await service(request).stats(current_user, days, gzip=gzip)
+        # The cached bytes go out as they are (gzip-compressed once, when cached): a warm
+        # call neither re-encodes nor re-compresses.
+        headers = {"Cache-Control": "private, no-store", "Vary": "Accept-Encoding"}
+        if result.gzipped:
+            headers["Content-Encoding"] = "gzip"
         return Response(
             content=result.raw,  # type: ignore[arg-type]  # pre-encoded StatsPayload
             media_type=MediaType.JSON,
-            headers={"Cache-Control": "private, no-store"},
+            headers=headers,
         )
 
 
@@ -71,10 +74,9 @@ class InsightsApi(Controller):
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
-        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> SessionInsights:
-        return await service(request, db_session).sessions(current_user, parse_period(period))
+        return await service(request).sessions(current_user, parse_period(period))
 
 
 def _context(
@@ -103,14 +105,13 @@ class ProductivityPages(Controller):
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
-        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Template:
         try:
             days = parse_period(period)
         except Exception:
             days = 30
-        svc = service(request, db_session)
+        svc = service(request)
         result = await svc.stats(current_user, days)
         sessions = await svc.sessions(current_user, days)
         ctx = _context(request, result.decoded(), days, result.timer_running, sessions)
@@ -124,7 +125,6 @@ class ProductivityPages(Controller):
         request: Request[Any, Any, Any],
         name: FromPath[str],
         current_user: CurrentUserDep,
-        db_session: DB,
         period: FromQuery[str | None] = None,
     ) -> Template:
         if name not in FRAGMENTS:
@@ -133,7 +133,7 @@ class ProductivityPages(Controller):
             days = parse_period(period)
         except Exception:
             days = 30
-        svc = service(request, db_session)
+        svc = service(request)
         result = await svc.stats(current_user, days)
         sessions = await svc.sessions(current_user, days) if name == "sessions" else None
         ctx = _context(request, result.decoded(), days, result.timer_running, sessions)

@@ -9,12 +9,14 @@ running timer, and starting a timer is a write that changes the version.
 
 from __future__ import annotations
 
+import gzip as gzip_lib
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress, needed_range
 from app.domain.productivity import queries
 from app.domain.productivity.compute import compute_stats, load_start_date
@@ -47,40 +49,57 @@ class StatsResult(msgspec.Struct):
     payload: StatsPayload | None
     raw: bytes
     timer_running: bool
+    gzipped: bool = False
 
     def decoded(self) -> StatsPayload:
-        return self.payload if self.payload is not None else _stats_decoder.decode(self.raw)
+        if self.payload is not None:
+            return self.payload
+        return _stats_decoder.decode(gzip_lib.decompress(self.raw) if self.gzipped else self.raw)
+
+
+def _gzip(raw: bytes) -> bytes:
+    return gzip_lib.compress(raw, compresslevel=6, mtime=0)
 
 
 class ProductivityService:
-    def __init__(self, db: AsyncSession, default_zone: str) -> None:
-        self.db = db
+    """Opens a database session only on a cache miss: a warm call touches no database."""
+
+    def __init__(self, open_db: OpenSession, default_zone: str) -> None:
+        self.open_db = open_db
         self.default_zone = default_zone
 
-    async def stats(self, user: CurrentUser, period: int, now: datetime | None = None) -> StatsResult:
+    async def stats(
+        self, user: CurrentUser, period: int, now: datetime | None = None, *, gzip: bool = False
+    ) -> StatsResult:
+        """The payload, from the cache when fresh. With `gzip`, `raw` is the gzip-compressed
+        JSON (compressed once when stored, never per request)."""
         now = now or datetime.now(UTC)
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
         version = await cache_lib.user_version(user.id)
         key = cache_lib.stats_key(user.id, version, period, today.isoformat()) if version else None
         if key:
-            cached = await cache_lib.get_bytes(key)
+            cached = await cache_lib.get_bytes(key + ":gz" if gzip else key)
             if cached is not None:
-                return StatsResult(payload=None, raw=cached, timer_running=False)
-        payload = await self.compute(user, period, now)
+                return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
+        async with self.open_db() as db:
+            payload = await self.compute(db, user, period, now)
         raw = _stats_encoder.encode(payload)
         running = payload.summary.active_timer is not None
+        packed = _gzip(raw) if gzip or (key and not running) else b""
         if key and not running:
-            await cache_lib.set_bytes(key, raw, cache_lib.STATS_TTL_SECONDS)
+            await cache_lib.cache.set_many({key: raw, key + ":gz": packed}, expire=cache_lib.STATS_TTL_SECONDS)
+        if gzip:
+            return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True)
         return StatsResult(payload=payload, raw=raw, timer_running=running)
 
-    async def compute(self, user: CurrentUser, period: int, now: datetime) -> StatsPayload:
+    async def compute(self, db: AsyncSession, user: CurrentUser, period: int, now: datetime) -> StatsPayload:
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        goal_defs = await queries.load_goals(self.db, user.id)
+        goal_defs = await queries.load_goals(db, user.id)
         goal_range = needed_range(goal_defs, today)
         inputs = await queries.load_inputs(
-            self.db,
+            db,
             user.id,
             prefs.timezone,
             now,
@@ -119,7 +138,8 @@ class ProductivityService:
             if cached is not None:
                 return _sessions_decoder.decode(cached)
         start = today - timedelta(days=period - 1)
-        entries = await queries.load_entries(self.db, user.id, local_day_start(start, get_zone(prefs.timezone)), now)
+        async with self.open_db() as db:
+            entries = await queries.load_entries(db, user.id, local_day_start(start, get_zone(prefs.timezone)), now)
         result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)
         if key and not any(e.end is None for e in entries):
             await cache_lib.set_bytes(key, _stats_encoder.encode(result), cache_lib.STATS_TTL_SECONDS)

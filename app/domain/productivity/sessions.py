@@ -191,9 +191,7 @@ def _observations(tallies: list[_Tally], overall: _Tally) -> list[Insight]:
     long_index = len(BUCKETS) - 1
 
     long = tallies[long_index]
-    long_fired = long.count >= LONG_MIN_SESSIONS and long.share() <= overall_share - Fraction(
-        LONG_GAP_POINTS, 100
-    )
+    long_fired = long.count >= LONG_MIN_SESSIONS and long.share() <= overall_share - Fraction(LONG_GAP_POINTS, 100)
     if long_fired:
         share = _percent(long.share())
         found.append(

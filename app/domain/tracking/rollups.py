@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 import msgspec
-
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
