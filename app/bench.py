@@ -290,6 +290,14 @@ def prepare_run_copy(db_path: Path, run_dir: Path) -> Path:
     target = run_dir / "momentum.db"
     remove_db(target)
     shutil.copyfile(db_path, target)
+    # A cached dataset may predate the newest migration: bring the copy to head.
+    from app.cli import _alembic
+    from app.settings import Settings
+
+    _alembic(
+        Settings(database_url=db_url(target), cache_url="mem://", secret_key="bench-secret-key-0123456789",
+                 timezone="UTC", allow_signup=True, env="development")
+    ).upgrade("head")
     return target
 
 

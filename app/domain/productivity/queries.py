@@ -44,16 +44,19 @@ def _utc(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-async def load_entries(db: AsyncSession, user_id: int, lo: datetime, hi: datetime) -> list[EntryRow]:
+async def load_entries(
+    db: AsyncSession, user_id: int, lo: datetime, hi: datetime, *, with_outcome: bool = False
+) -> list[EntryRow]:
     """Entries overlapping [lo, hi), the running timer included.
 
     The hot query of a cold stats call: it reads plain columns and converts the two
     datetimes itself, several times cheaper than per-row type processing.
     """
     params = {"uid": user_id, "lo": _bind(db, lo - MAX_ENTRY), "hi": _bind(db, hi)}
-    rows = await db.execute(_ENTRIES_SQL, params)
+    rows = await db.execute(_ENTRIES_OUTCOME_SQL if with_outcome else _ENTRIES_SQL, params)
     out: list[EntryRow] = []
-    for ident, project_id, raw_start, raw_end, billable, has_outcome in rows:
+    for ident, project_id, raw_start, raw_end, billable, *outcome in rows:
+        has_outcome = bool(outcome and outcome[0])
         start, end = _utc(raw_start), _utc(raw_end)
         if start is None or (end is not None and end <= lo):
             continue
@@ -61,7 +64,13 @@ async def load_entries(db: AsyncSession, user_id: int, lo: datetime, hi: datetim
     return out
 
 
+# Answered from ix_time_entries_user_start_cover alone (no table row is read).
 _ENTRIES_SQL = text(
+    "SELECT id, project_id, start_time, end_time, billable "
+    "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
+)
+# Session insights also need to know whether each session recorded an outcome.
+_ENTRIES_OUTCOME_SQL = text(
     "SELECT id, project_id, start_time, end_time, billable, "
     "CASE WHEN TRIM(outcome) <> '' THEN 1 ELSE 0 END "
     "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"

@@ -139,7 +139,9 @@ class ProductivityService:
                 return _sessions_decoder.decode(cached)
         start = today - timedelta(days=period - 1)
         async with self.open_db() as db:
-            entries = await queries.load_entries(db, user.id, local_day_start(start, get_zone(prefs.timezone)), now)
+            entries = await queries.load_entries(
+                db, user.id, local_day_start(start, get_zone(prefs.timezone)), now, with_outcome=True
+            )
         result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)
         if key and not any(e.end is None for e in entries):
             await cache_lib.set_bytes(key, _stats_encoder.encode(result), cache_lib.STATS_TTL_SECONDS)
