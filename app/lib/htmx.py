@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
@@ -111,6 +111,11 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
         )
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if is_htmx(request):
+            # A fragment poll: come back to the page the user was on, not to the bare fragment.
+            current = urlsplit(request.headers.get("hx-current-url", ""))
+            if current.path.startswith("/") and not current.path.startswith("//"):
+                target = current.path + (f"?{current.query}" if current.query else "")
         location = f"/login?next={quote(target, safe='')}"
         if is_htmx(request):
             return Response(content="", status_code=200, headers={"HX-Redirect": location})
