@@ -70,6 +70,14 @@ def all_timezones() -> tuple[str, ...]:
     return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
 
 
+def get_zone_or_utc(name: str) -> ZoneInfo:
+    """ZoneInfo by name, UTC for an unknown name (pure computations never raise)."""
+    try:
+        return get_zone(name)
+    except ValueError:
+        return get_zone("UTC")
+
+
 def is_valid_timezone(name: str) -> bool:
     return name in _zone_set()
 

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from app.domain.goals.schemas import CompletedTask, GoalDef
 from app.domain.productivity.schemas import EntryRow, GoalProgress, UserPrefs
-from app.lib.time import UTC, get_zone, iso_monday, local_date, local_day_bounds, local_day_start
+from app.lib.numbers import exact, round_half_up
+from app.lib.time import UTC, get_zone_or_utc, iso_monday, local_date, local_day_bounds, local_day_start
 
 __all__ = [
     "DEEP_SESSION_MINUTES",
@@ -157,8 +158,8 @@ def goal_progress(
         period_start=first,
         period_end=last,
         target=target_value,
-        achieved=float(int(achieved)) if counts else _round_half_up(achieved, 2),
-        percent=int(_round_half_up(100 * achieved / target, 0)) if target > 0 else 0,
+        achieved=float(int(achieved)) if counts else round_half_up(achieved, 2),
+        percent=int(round_half_up(100 * achieved / target, 0)) if target > 0 else 0,
         status=status,
     )
 
@@ -236,17 +237,8 @@ def _exact(value: float) -> Fraction:
     """The decimal number behind a float (0.1 -> 1/10), so 360 s meet a 0.1 h target."""
     if not math.isfinite(value) or value <= 0:
         return Fraction(0)
-    return Fraction(repr(float(value)))
-
-
-def _round_half_up(value: Fraction, places: int) -> float:
-    scale: int = 10**places
-    whole: int = math.floor(value * scale + Fraction(1, 2))
-    return whole / scale
+    return exact(value)
 
 
 def _zone(prefs: UserPrefs) -> ZoneInfo:
-    try:
-        return get_zone(prefs.timezone)
-    except ValueError:
-        return get_zone("UTC")
+    return get_zone_or_utc(prefs.timezone)

@@ -39,6 +39,7 @@ from app.domain.productivity.schemas import (
     TopProject,
     UserPrefs,
 )
+from app.lib.numbers import exact
 from app.lib.time import (
     US_PER_HOUR,
     US_PER_SECOND,
@@ -117,9 +118,7 @@ def _percent(part: int | Fraction, whole: int | Fraction) -> int:
     return round_half_up_int(value.numerator, value.denominator)
 
 
-def _exact(number: float) -> Fraction:
-    """The decimal a float was written as (8.3 → 83/10, not the binary neighbour)."""
-    return Fraction(repr(float(number)))
+_exact = exact
 
 
 def _hours_largest_remainder(values_us: Sequence[int]) -> list[float]:

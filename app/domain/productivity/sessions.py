@@ -15,7 +15,6 @@ Two kinds of figure, as in CONTRACT.md section 4:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -25,7 +24,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from app.domain.productivity.schemas import EntryRow, Insight, UserPrefs
-from app.lib.time import UTC, get_zone, local_date, local_day_start, split_by_hour
+from app.lib.numbers import round_half_up
+from app.lib.time import UTC, get_zone_or_utc, local_date, local_day_start, split_by_hour
 
 __all__ = [
     "BEST_MIN_BUCKETS",
@@ -156,7 +156,7 @@ def compute_session_insights(
             min_minutes=low,
             max_minutes=high,
             count=tally.count,
-            total_hours=_round_half_up(Fraction(tally.micros, _US_PER_HOUR), 2),
+            total_hours=round_half_up(Fraction(tally.micros, _US_PER_HOUR), 2),
             outcome_share=_percent(tally.share()),
         )
         for (key, label, low, high, _), tally in zip(BUCKETS, tallies, strict=True)
@@ -167,9 +167,9 @@ def compute_session_insights(
         end_date=today,
         session_count=overall.count,
         outcome_share=_percent(overall.share()),
-        window_hours=_round_half_up(Fraction(sum(map(sum, matrix)), _US_PER_HOUR), 2),
+        window_hours=round_half_up(Fraction(sum(map(sum, matrix)), _US_PER_HOUR), 2),
         buckets=buckets,
-        hour_weekday=[[_round_half_up(Fraction(us, _US_PER_HOUR), 2) for us in row] for row in matrix],
+        hour_weekday=[[round_half_up(Fraction(us, _US_PER_HOUR), 2) for us in row] for row in matrix],
         observations=_observations(tallies, overall),
     )
 
@@ -257,17 +257,8 @@ def _observations(tallies: list[_Tally], overall: _Tally) -> list[Insight]:
 
 def _percent(share: Fraction) -> int:
     """A share 0..1 as an integer percent, half up."""
-    return int(_round_half_up(100 * share, 0))
-
-
-def _round_half_up(value: Fraction, places: int) -> float:
-    scale: int = 10**places
-    whole: int = math.floor(value * scale + Fraction(1, 2))
-    return whole / scale
+    return int(round_half_up(100 * share, 0))
 
 
 def _zone(prefs: UserPrefs) -> ZoneInfo:
-    try:
-        return get_zone(prefs.timezone)
-    except ValueError:
-        return get_zone("UTC")
+    return get_zone_or_utc(prefs.timezone)
