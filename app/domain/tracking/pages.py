@@ -385,6 +385,6 @@ def _parse_date(value: str, field: str) -> date:
 
 
 def safe_back(target: str, default: str = "/") -> str:
-    if target.startswith("/") and not target.startswith("//"):
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
