@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Goal, GoalTarget, Project, Task, TimeEntry, WeeklyTimeGoal
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.schemas import ActiveTimer, EntryRow, ProjectInfo
+from app.domain.productivity.compute import HistorySummary
+from app.domain.productivity.schemas import ActiveTimer, EntryRow, ProjectInfo, UserPrefs
 from app.domain.tracking import rollups
 from app.lib.time import get_zone, iso_monday, local_day_start
 
@@ -26,7 +27,7 @@ MAX_ENTRY = timedelta(days=7)
 
 class Inputs(msgspec.Struct):
     entries: list[EntryRow]
-    history: dict[date, float]
+    history: HistorySummary
     projects: dict[int, ProjectInfo]
     week_goal_hours: float | None
     active_timer: ActiveTimer | None
@@ -169,20 +170,21 @@ async def active_timer(
 async def load_inputs(
     db: AsyncSession,
     user_id: int,
-    zone_name: str,
+    prefs: UserPrefs,
     now: datetime,
     load_start: date,
     goal_range: tuple[date, date],
     *,
     goals: list[GoalDef] | None = None,
 ) -> Inputs:
+    zone_name = prefs.timezone
     zone = get_zone(zone_name)
     today = now.astimezone(zone).date()
     first = min(load_start, goal_range[0])
     lo = local_day_start(first, zone)
     entries = await load_entries(db, user_id, lo, now + timedelta(seconds=1))
     projects = await load_projects(db, user_id)
-    history = await rollups.history_cached(db, user_id, zone_name, load_start)
+    history = await rollups.history_summary_cached(db, user_id, prefs, load_start)
     week_goal = await db.scalar(
         select(WeeklyTimeGoal.target_hours).where(
             WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == iso_monday(today)

@@ -101,7 +101,7 @@ class ProductivityService:
         inputs = await queries.load_inputs(
             db,
             user.id,
-            prefs.timezone,
+            prefs,
             now,
             load_start_date(today, period),
             goal_range,
@@ -117,7 +117,8 @@ class ProductivityService:
         )
         return compute_stats(
             entries=inputs.entries,
-            day_seconds_history=inputs.history,
+            day_seconds_history={},
+            history_summary=inputs.history,
             projects=inputs.projects,
             prefs=prefs,
             now=now,

@@ -17,13 +17,15 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DayTotal, TimeEntry
+from app.domain.productivity.compute import HistorySummary, summarize_history
+from app.domain.productivity.schemas import UserPrefs
 from app.lib import cache as cache_lib
 from app.lib.time import get_zone, local_date, local_day_bounds, split_by_day
 
 Interval = tuple[datetime, datetime | None]
 
 # Session flag: this transaction changed days old enough to be part of the cached
-# history (see history_cached); commit_and_refresh bumps the history version after
+# history (see history_summary_cached); commit_and_refresh bumps the history version after
 # the commit. Stats windows start at least 83 days back; 81 leaves slack for zones.
 HISTORY_CHANGED = "momentum_history_changed"
 HISTORY_HORIZON_DAYS = 81
@@ -110,24 +112,25 @@ def _is_sqlite(db: AsyncSession) -> bool:
     return db.bind is not None and db.bind.dialect.name == "sqlite"
 
 
-_history_encoder = msgspec.msgpack.Encoder()
-_history_decoder = msgspec.msgpack.Decoder(list[tuple[int, float]])
+_summary_encoder = msgspec.msgpack.Encoder()
+_summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
 
 
-async def history_cached(db: AsyncSession, user_id: int, zone_name: str, before: date) -> dict[date, float]:
-    """`history(before=...)`, cached under the user's history version.
+async def history_summary_cached(db: AsyncSession, user_id: int, prefs: UserPrefs, before: date) -> HistorySummary:
+    """The streak summary of the days before `before`, cached under the user's history
+    version (bumped only by writes that touch such old days), zone and streak rules.
 
     A cold stats call after an ordinary edit (which touches recent days only) reads
-    this from the cache instead of every tracked day of a long history.
+    this small summary instead of every tracked day of a long history.
     """
     version = await cache_lib.history_version(user_id)
-    key = f"hist:{user_id}:{version}:{zone_name}:{before.isoformat()}" if version else None
+    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
+    key = f"hist:{user_id}:{version}:{prefs.timezone}:{before.isoformat()}:{rules}" if version else None
     if key:
         raw = await cache_lib.get_bytes(key)
         if raw is not None:
-            return {date.fromordinal(day): seconds for day, seconds in _history_decoder.decode(raw)}
-    result = await history(db, user_id, before=before)
+            return _summary_decoder.decode(raw)
+    summary = summarize_history(await history(db, user_id, before=before), before, prefs)
     if key:
-        pairs = [(day.toordinal(), seconds) for day, seconds in result.items()]
-        await cache_lib.set_bytes(key, _history_encoder.encode(pairs), HISTORY_TTL_SECONDS)
-    return result
+        await cache_lib.set_bytes(key, _summary_encoder.encode(summary), HISTORY_TTL_SECONDS)
+    return summary
