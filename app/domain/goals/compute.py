@@ -79,8 +79,17 @@ def goals_progress(
     day: date,
 ) -> list[GoalProgress]:
     """Progress of every goal for the period holding local date `day`, in the goals' order."""
+    zone = _zone(prefs)
+    # Goals of one period share its entries: select the overlapping ones once per period.
+    by_period: dict[str, list[EntryRow]] = {}
+    for period in {goal.period for goal in goals}:
+        first, last = period_bounds(period, day)
+        start, end = local_day_start(first, zone), local_day_start(last + _ONE_DAY, zone)
+        by_period[period] = [e for e in entries if e.start < end and (e.end is None or e.end > start)]
     return [
-        goal_progress(goal, entries=entries, completed_tasks=completed_tasks, prefs=prefs, now=now, day=day)
+        goal_progress(
+            goal, entries=by_period[goal.period], completed_tasks=completed_tasks, prefs=prefs, now=now, day=day
+        )
         for goal in goals
     ]
 
