@@ -224,6 +224,12 @@ async def cached_user(db: AsyncSession, user_id: int) -> CurrentUser | None:
     return user
 
 
+async def remember_user(user: User) -> None:
+    """Write-through after a committed settings change: the next request of this user
+    (on any instance sharing the cache) sees the new settings without a query."""
+    await cache_lib.set_bytes(f"user:{user.id}", _encoder.encode(to_current_user(user)), cache_lib.AUTH_TTL_SECONDS)
+
+
 async def forget_user(user_id: int) -> None:
     await cache_lib.cache.delete(f"user:{user_id}")
 

@@ -10,14 +10,16 @@ tracked day, for the streak), projects, this week's goal, goals and completed ta
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import msgspec
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Goal, GoalTarget, Project, Task, TimeEntry, WeeklyTimeGoal
+from app.domain.goals.compute import needed_range
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.compute import HistorySummary
+from app.domain.productivity.compute import HistorySummary, load_start_date
 from app.domain.productivity.schemas import ActiveTimer, EntryRow, ProjectInfo, UserPrefs
 from app.domain.tracking import rollups
 from app.lib.time import get_zone, iso_monday, local_day_start
@@ -168,35 +170,100 @@ async def active_timer(
     )
 
 
+class Meta(msgspec.Struct):
+    projects: dict[int, ProjectInfo]
+    week_goal_hours: float | None
+    goals: list[GoalDef]
+
+
+_META_SQL = {
+    "sqlite": text(
+        "SELECT "
+        "(SELECT json_group_array(json_array(id, name, color)) FROM projects WHERE user_id = :uid), "
+        "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
+        "(SELECT json_group_array(json_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
+        "t.effective_from, t.target)) FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
+        "WHERE g.user_id = :uid)"
+    ),
+    "postgresql": text(
+        "SELECT "
+        "(SELECT coalesce(json_agg(json_build_array(id, name, color)), '[]') FROM projects WHERE user_id = :uid), "
+        "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
+        "(SELECT coalesce(json_agg(json_build_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
+        "t.effective_from, t.target)), '[]') FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
+        "WHERE g.user_id = :uid)"
+    ),
+}
+_json_rows = msgspec.json.Decoder(list[list[Any]])
+
+
+async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
+    """Projects, this week's goal and the goals with their target histories in ONE
+    round trip (each database round trip costs more than these tiny results)."""
+    dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
+    if dialect not in _META_SQL:  # any other database: the plain queries
+        goals = await load_goals(db, user_id)
+        week_goal = await db.scalar(
+            select(WeeklyTimeGoal.target_hours).where(
+                WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == week_start
+            )
+        )
+        return Meta(await load_projects(db, user_id), week_goal, goals)
+    week: date | str = week_start.isoformat() if dialect == "sqlite" else week_start
+    row = (await db.execute(_META_SQL[dialect], {"uid": user_id, "week": week})).one()
+    projects_json, week_goal, goals_json = row
+    projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_rows.decode(_as_bytes(projects_json))}
+    heads: dict[int, tuple[str, str, str, str, int | None]] = {}
+    targets: dict[int, list[tuple[date, float]]] = {}
+    for gid, name, metric, period, direction, project_id, effective_from, target in _json_rows.decode(
+        _as_bytes(goals_json)
+    ):
+        heads[gid] = (name, metric, period, direction, project_id)
+        bucket = targets.setdefault(gid, [])
+        if effective_from is not None:
+            bucket.append((date.fromisoformat(str(effective_from)[:10]), float(target)))
+    goals = [
+        GoalDef(
+            id=gid,
+            name=h[0],
+            metric=h[1],
+            period=h[2],
+            direction=h[3],
+            project_id=h[4],
+            targets=tuple(sorted(targets[gid])),
+        )
+        for gid, h in sorted(heads.items())
+    ]
+    return Meta(projects, float(week_goal) if week_goal is not None else None, goals)
+
+
+def _as_bytes(value: Any) -> bytes:
+    if value is None:
+        return b"[]"
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
 async def load_inputs(
     db: AsyncSession,
     user_id: int,
     prefs: UserPrefs,
     now: datetime,
-    load_start: date,
-    goal_range: tuple[date, date],
-    *,
-    goals: list[GoalDef] | None = None,
+    period: int,
 ) -> Inputs:
+    """Everything compute_stats and the goals need, in as few round trips as possible."""
     zone_name = prefs.timezone
     zone = get_zone(zone_name)
     today = now.astimezone(zone).date()
+    load_start = load_start_date(today, period)
+    meta = await load_meta(db, user_id, iso_monday(today))
+    goal_range = needed_range(meta.goals, today)
     first = min(load_start, goal_range[0])
-    lo = local_day_start(first, zone)
-    entries = await load_entries(db, user_id, lo, now + timedelta(seconds=1))
-    projects = await load_projects(db, user_id)
+    entries = await load_entries(db, user_id, local_day_start(first, zone), now + timedelta(seconds=1))
     history = await rollups.history_summary_cached(db, user_id, prefs, load_start)
-    week_goal = await db.scalar(
-        select(WeeklyTimeGoal.target_hours).where(
-            WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == iso_monday(today)
-        )
-    )
-    if goals is None:
-        goals = await load_goals(db, user_id)
     tasks: list[CompletedTask] = []
-    if any(g.metric == "tasks_completed" for g in goals):
+    if any(g.metric == "tasks_completed" for g in meta.goals):
         tasks = await load_completed_tasks(
             db, user_id, local_day_start(goal_range[0], zone), local_day_start(goal_range[1] + timedelta(days=1), zone)
         )
-    timer = await active_timer(db, entries, projects, zone_name, now)
-    return Inputs(entries, history, projects, week_goal, timer, goals, tasks)
+    timer = await active_timer(db, entries, meta.projects, zone_name, now)
+    return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, tasks)

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
-from app.domain.goals.compute import goals_progress, needed_range
+from app.domain.goals.compute import goals_progress
 from app.domain.productivity import queries
-from app.domain.productivity.compute import compute_stats, load_start_date
+from app.domain.productivity.compute import compute_stats
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.sessions import SessionInsights, compute_session_insights
 from app.lib import cache as cache_lib
@@ -96,17 +96,7 @@ class ProductivityService:
     async def compute(self, db: AsyncSession, user: CurrentUser, period: int, now: datetime) -> StatsPayload:
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        goal_defs = await queries.load_goals(db, user.id)
-        goal_range = needed_range(goal_defs, today)
-        inputs = await queries.load_inputs(
-            db,
-            user.id,
-            prefs,
-            now,
-            load_start_date(today, period),
-            goal_range,
-            goals=goal_defs,
-        )
+        inputs = await queries.load_inputs(db, user.id, prefs, now, period)
         progress = goals_progress(
             inputs.goals,
             entries=inputs.entries,
