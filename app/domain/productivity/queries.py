@@ -212,12 +212,10 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
     week: date | str = week_start.isoformat() if dialect == "sqlite" else week_start
     row = (await db.execute(_META_SQL[dialect], {"uid": user_id, "week": week})).one()
     projects_json, week_goal, goals_json = row
-    projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_rows.decode(_as_bytes(projects_json))}
+    projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
     targets: dict[int, list[tuple[date, float]]] = {}
-    for gid, name, metric, period, direction, project_id, effective_from, target in _json_rows.decode(
-        _as_bytes(goals_json)
-    ):
+    for gid, name, metric, period, direction, project_id, effective_from, target in _json_list(goals_json):
         heads[gid] = (name, metric, period, direction, project_id)
         bucket = targets.setdefault(gid, [])
         if effective_from is not None:
@@ -237,10 +235,13 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
     return Meta(projects, float(week_goal) if week_goal is not None else None, goals)
 
 
-def _as_bytes(value: Any) -> bytes:
+def _json_list(value: Any) -> list[list[Any]]:
+    """A JSON array column: text on SQLite, already decoded by asyncpg's codec on PostgreSQL."""
     if value is None:
-        return b"[]"
-    return value.encode() if isinstance(value, str) else bytes(value)
+        return []
+    if isinstance(value, list):
+        return value
+    return _json_rows.decode(value.encode() if isinstance(value, str) else bytes(value))
 
 
 async def load_inputs(
