@@ -174,6 +174,7 @@ class Meta(msgspec.Struct):
     projects: dict[int, ProjectInfo]
     week_goal_hours: float | None
     goals: list[GoalDef]
+    completed_tasks: list[CompletedTask]  # done within [tasks_lo, tasks_hi) of load_meta
 
 
 _META_SQL = {
@@ -183,7 +184,9 @@ _META_SQL = {
         "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
         "(SELECT json_group_array(json_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
         "t.effective_from, t.target)) FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
-        "WHERE g.user_id = :uid)"
+        "WHERE g.user_id = :uid), "
+        "(SELECT json_group_array(json_array(id, project_id, completed_at)) FROM tasks "
+        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi)"
     ),
     "postgresql": text(
         "SELECT "
@@ -191,15 +194,18 @@ _META_SQL = {
         "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
         "(SELECT coalesce(json_agg(json_build_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
         "t.effective_from, t.target)), '[]') FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
-        "WHERE g.user_id = :uid)"
+        "WHERE g.user_id = :uid), "
+        "(SELECT coalesce(json_agg(json_build_array(id, project_id, completed_at)), '[]') FROM tasks "
+        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi)"
     ),
 }
 _json_rows = msgspec.json.Decoder(list[list[Any]])
 
 
-async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
-    """Projects, this week's goal and the goals with their target histories in ONE
-    round trip (each database round trip costs more than these tiny results)."""
+async def load_meta(db: AsyncSession, user_id: int, week_start: date, tasks_lo: datetime, tasks_hi: datetime) -> Meta:
+    """Projects, this week's goal, the goals with their target histories and the tasks
+    completed in [tasks_lo, tasks_hi), in ONE round trip (each database round trip
+    costs more than these small results)."""
     dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
     if dialect not in _META_SQL:  # any other database: the plain queries
         goals = await load_goals(db, user_id)
@@ -208,10 +214,12 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
                 WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == week_start
             )
         )
-        return Meta(await load_projects(db, user_id), week_goal, goals)
+        tasks = await load_completed_tasks(db, user_id, tasks_lo, tasks_hi)
+        return Meta(await load_projects(db, user_id), week_goal, goals, tasks)
     week: date | str = week_start.isoformat() if dialect == "sqlite" else week_start
-    row = (await db.execute(_META_SQL[dialect], {"uid": user_id, "week": week})).one()
-    projects_json, week_goal, goals_json = row
+    params = {"uid": user_id, "week": week, "tlo": _bind(db, tasks_lo), "thi": _bind(db, tasks_hi)}
+    row = (await db.execute(_META_SQL[dialect], params)).one()
+    projects_json, week_goal, goals_json, tasks_json = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
     targets: dict[int, list[tuple[date, float]]] = {}
@@ -232,7 +240,14 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date) -> Meta:
         )
         for gid, h in sorted(heads.items())
     ]
-    return Meta(projects, float(week_goal) if week_goal is not None else None, goals)
+    tasks = [CompletedTask(int(tid), pid, _json_timestamp(done)) for tid, pid, done in _json_list(tasks_json)]
+    return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks)
+
+
+def _json_timestamp(value: str) -> datetime:
+    """A timestamp inside a JSON result: SQLite's stored UTC text, or PostgreSQL's ISO form with an offset."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _json_list(value: Any) -> list[list[Any]]:
@@ -256,15 +271,17 @@ async def load_inputs(
     zone = get_zone(zone_name)
     today = now.astimezone(zone).date()
     load_start = load_start_date(today, period)
-    meta = await load_meta(db, user_id, iso_monday(today))
+    # Goals look at today's day, week or month: their tasks fall inside this span.
+    monday = iso_monday(today)
+    span_first = min(monday, today.replace(day=1))
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    span_last = max(monday + timedelta(days=6), next_month - timedelta(days=1))
+    meta = await load_meta(
+        db, user_id, monday, local_day_start(span_first, zone), local_day_start(span_last + timedelta(days=1), zone)
+    )
     goal_range = needed_range(meta.goals, today)
     first = min(load_start, goal_range[0])
     entries = await load_entries(db, user_id, local_day_start(first, zone), now + timedelta(seconds=1))
     history = await rollups.history_summary_cached(db, user_id, prefs, load_start)
-    tasks: list[CompletedTask] = []
-    if any(g.metric == "tasks_completed" for g in meta.goals):
-        tasks = await load_completed_tasks(
-            db, user_id, local_day_start(goal_range[0], zone), local_day_start(goal_range[1] + timedelta(days=1), zone)
-        )
     timer = await active_timer(db, entries, meta.projects, zone_name, now)
-    return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, tasks)
+    return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, meta.completed_tasks)
