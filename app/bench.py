@@ -1070,8 +1070,8 @@ def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: Imp
         "- **warm**: the same cache key again (per user, data version, period and local date): the payload "
         "comes from the cache as bytes.",
         "- **cold (write before each call)**: before each measured call, `PATCH /api/me` with the unchanged "
-        "`standard_hours_per_day`, a write that replaces the user's data version and forgets the cached "
-        "user; the PATCH itself is not timed. This is the first call after an edit.",
+        "`standard_hours_per_day`, a write that replaces the user's data version (and rewrites the "
+        "cached user); the PATCH itself is not timed. This is the first call after an edit.",
         f"- **cold (distinct keys)**: `period` cycles through 1..{PERIODS_CYCLE}, {PERIODS_CYCLE} separate "
         "cache keys, with the same version bump before each cycle. Under load a request can race a bump and "
         "hit a key just computed, so its req/s is slightly optimistic. Periods above 30 cost more.",
