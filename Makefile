@@ -32,10 +32,13 @@ run: install
 ## PostgreSQL + Redis when MOMENTUM_TEST_DATABASE_URL and MOMENTUM_TEST_CACHE_URL are set)
 test: install-dev
 	$(BIN)/python tests/prepare_browser.py
-	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
+	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/unit tests/integration
+	@# Browser tests drive a real server process of their own (SQLite); Playwright's sync API
+	@# keeps an event loop in the test thread, so they run in a pytest run of their own.
+	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -p no:cacheprovider tests/e2e
 	@if [ -n "$$MOMENTUM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$MOMENTUM_TEST_DATABASE_URL + $${MOMENTUM_TEST_CACHE_URL:-mem://}"; \
-	  $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests; \
+	  $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/unit tests/integration; \
 	fi
 
 lint: install-dev
