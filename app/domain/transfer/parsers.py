@@ -403,6 +403,11 @@ def _toggl_row(n: int, row: list[str], layout: _Layout, zone: ZoneInfo) -> Parse
         end_day = start_day + timedelta(days=1) if end_clock < start_clock else start_day
     start = _local(start_day, start_clock, zone, "start")
     end = _local(end_day, end_clock, zone, "end")
+    return _parsed_row(n, row, layout, start, end)
+
+
+def _parsed_row(n: int, row: list[str], layout: _Layout, start: datetime, end: datetime) -> ParsedRow:
+    """The fields every spreadsheet format shares, once the times are known."""
     _check_span(start, end)
     return ParsedRow(
         row=n,
@@ -425,18 +430,7 @@ def _kimai_row(n: int, row: list[str], layout: _Layout, zone: ZoneInfo) -> Parse
     end_day = day + timedelta(days=1) if end_clock < start_clock else day
     start = _local(day, start_clock, zone, "start")
     end = _local(end_day, end_clock, zone, "end")
-    _check_span(start, end)
-    return ParsedRow(
-        row=n,
-        start=start,
-        end=end,
-        project=_name_cell(row, layout, "project", MAX_PROJECT_CHARS),
-        client=_name_cell(row, layout, "client", MAX_NAME_CHARS),
-        task=_name_cell(row, layout, "task", MAX_NAME_CHARS),
-        description=_text_cell(row, layout, "description"),
-        billable=_bool_cell(row, layout, "billable"),
-        tags=_split_tags(_cell(row, layout, "tags")),
-    )
+    return _parsed_row(n, row, layout, start, end)
 
 
 def _utc_cell(row: list[str], layout: _Layout, key: str) -> datetime:
