@@ -344,7 +344,7 @@ def test_patch_entry_can_clear_the_project(user: Any) -> None:
         ({"end_time": "2026-11-02T08:59:00Z"}, "end_time: must be after start_time"),
         ({"start_time": "2026-11-02T10:00:00Z"}, "end_time: must be after start_time"),
         ({"start_time": "2026-10-26T09:59:59Z"}, "end_time: an entry lasts at most 7 days"),
-        ({"end_time": None}, "end_time: Expected `datetime`, got `null`"),
+        ({"end_time": None}, "end_time: a completed entry cannot be made running again"),
         ({"start_time": "2026-11-02T08:00:00"},
          "start_time: must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)"),
         ({"notes": "n" * 2001}, "notes: must be at most 2000 characters"),

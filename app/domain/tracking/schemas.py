@@ -66,7 +66,7 @@ class EntryCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class EntryUpdate(msgspec.Struct, forbid_unknown_fields=True):
     start_time: datetime | Unset = UNSET
-    end_time: datetime | Unset = UNSET
+    end_time: datetime | None | Unset = UNSET  # null is refused with a clear message by the service
     project_id: int | None | Unset = UNSET
     task_id: int | None | Unset = UNSET
     billable: bool | Unset = UNSET
