@@ -31,6 +31,11 @@ def settings_of(request: Request[Any, Any, Any]) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def user_zone(request: Request[Any, Any, Any], user: CurrentUser) -> str:
+    """The zone every figure of this user is counted in: User.timezone, else MOMENTUM_TIMEZONE."""
+    return user.zone_name(settings_of(request).timezone)
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")

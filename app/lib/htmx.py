@@ -49,6 +49,15 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
     return response
 
 
+def safe_target(target: str | None, default: str = "/") -> str:
+    """A redirect target from user input: only same-site paths, never `//evil.example`,
+    `/\\evil.example` or absolute URLs."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
+
+
 def see_other(path: str) -> Redirect:
     return Redirect(path=path, status_code=HTTP_303_SEE_OTHER)
 

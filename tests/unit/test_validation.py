@@ -8,10 +8,10 @@ import pytest
 
 from app.db.models import TimeEntry
 from app.domain.accounts import services as accounts
-from app.domain.accounts.controllers import safe_next
 from app.domain.tracking import services as tracking
-from app.domain.tracking.pages import parse_local_datetime, parse_tags, safe_back
+from app.domain.tracking.pages import parse_local_datetime, parse_tags
 from app.lib.errors import ValidationError
+from app.lib.htmx import safe_target
 
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 
@@ -201,7 +201,7 @@ def test_parse_tags_splits_on_commas() -> None:
     [("/entries?x=1", "/entries?x=1"), ("//evil.example", "/"), ("https://evil.example/", "/"), ("", "/")],
 )
 def test_safe_back_only_follows_local_paths(target: str, expected: str) -> None:
-    assert safe_back(target) == expected
+    assert safe_target(target) == expected
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_safe_back_only_follows_local_paths(target: str, expected: str) -> None:
      ("javascript:alert(1)", "/"), ("entries", "/")],
 )
 def test_safe_next_only_follows_local_paths(target: str | None, expected: str) -> None:
-    assert safe_next(target) == expected
+    assert safe_target(target) == expected
 
 
 # ---------------------------------------------------------------- accounts

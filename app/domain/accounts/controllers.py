@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
@@ -18,7 +17,7 @@ from app.domain.tracking import rollups
 from app.domain.tracking.services import commit_and_refresh
 from app.lib.auth import SESSION_COOKIE, session_token, settings_of
 from app.lib.errors import AppError, NotFoundError
-from app.lib.htmx import page, see_other
+from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import all_timezones
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -27,16 +26,6 @@ DB = NamedDependency[AsyncSession]
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths, never `//evil.example` or absolute URLs."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def _form_str(form: Any, key: str, default: str = "") -> str:
@@ -91,13 +80,13 @@ class AuthPagesController(Controller):
 
     @get("/login", name="accounts:login")
     async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:  # noqa: A002
-        return page(request, "pages/login.html.j2", next=safe_next(next), errors={}, form={})
+        return page(request, "pages/login.html.j2", next=safe_target(next), errors={}, form={})
 
     @post("/login", name="accounts:login-submit")
     async def login_submit(self, request: Request[Any, Any, Any], db_session: DB) -> Response[Any]:
         form = await request.form()
         email = _form_str(form, "email")
-        target = safe_next(_form_str(form, "next"))
+        target = safe_target(_form_str(form, "next"))
         try:
             user = await accounts.authenticate(db_session, email, _form_str(form, "password"), client_ip(request))
         except AppError as exc:

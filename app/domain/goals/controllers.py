@@ -17,7 +17,7 @@ from app.domain.goals import services as goals
 from app.domain.goals.schemas import DIRECTIONS, METRICS, PERIODS, GoalCreate, GoalOut, GoalUpdate
 from app.domain.productivity.schemas import GoalProgress
 from app.domain.tracking import services as tracking
-from app.lib.auth import settings_of
+from app.lib.auth import settings_of, user_zone
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, see_other
 from app.lib.time import get_zone, iso_monday
@@ -27,7 +27,7 @@ DB = NamedDependency[AsyncSession]
 
 
 def _zone_today(request: Request[Any, Any, Any], user: CurrentUser) -> tuple[str, date]:
-    zone_name = user.zone_name(settings_of(request).timezone)
+    zone_name = user_zone(request, user)
     return zone_name, datetime.now(UTC).astimezone(get_zone(zone_name)).date()
 
 

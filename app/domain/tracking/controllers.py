@@ -30,15 +30,11 @@ from app.domain.tracking.schemas import (
     WeeklyGoalOut,
     WeeklyGoalPut,
 )
-from app.lib.auth import settings_of
+from app.lib.auth import user_zone
 from app.lib.errors import ValidationError
 
 CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
-
-
-def zone_of(request: Request[Any, Any, Any], user: CurrentUser) -> str:
-    return user.zone_name(settings_of(request).timezone)
 
 
 def parse_query_datetime(value: str | None, field: str) -> datetime | None:
@@ -164,14 +160,14 @@ class EntriesApi(Controller):
             cursor=cursor,
         )
         names = await svc.names_for(db_session, rows)
-        zone = zone_of(request, current_user)
+        zone = user_zone(request, current_user)
         return EntryPage(items=[svc.entry_out(e, zone, names) for e in rows], next_cursor=next_cursor)
 
     @post("/", status_code=201, summary="Create a completed entry")
     async def create_entry(
         self, request: Request[Any, Any, Any], data: JSONBody[EntryCreate], current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
-        zone = zone_of(request, current_user)
+        zone = user_zone(request, current_user)
         entry = await svc.create_entry(
             db_session,
             current_user,
@@ -193,7 +189,7 @@ class EntriesApi(Controller):
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
         entry = await svc.get_entry(db_session, current_user.id, entry_id)
-        return svc.entry_out(entry, zone_of(request, current_user), await svc.names_for(db_session, [entry]))
+        return svc.entry_out(entry, user_zone(request, current_user), await svc.names_for(db_session, [entry]))
 
     @patch("/{entry_id:int}", summary="Change an entry")
     async def update_entry(
@@ -204,7 +200,7 @@ class EntriesApi(Controller):
         current_user: CurrentUserDep,
         db_session: DB,
     ) -> EntryOut:
-        zone = zone_of(request, current_user)
+        zone = user_zone(request, current_user)
         entry = await svc.update_entry(db_session, current_user, zone, entry_id, svc.unset_to_dict(data))
         await svc.commit_and_refresh(db_session, current_user.id)
         return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
@@ -213,7 +209,7 @@ class EntriesApi(Controller):
     async def delete_entry(
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> None:
-        await svc.delete_entry(db_session, current_user, zone_of(request, current_user), entry_id)
+        await svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
         await svc.commit_and_refresh(db_session, current_user.id)
 
 
@@ -226,7 +222,7 @@ class TimerApi(Controller):
         entry = await svc.running_entry(db_session, current_user.id)
         if entry is None:
             return TimerState(active_timer=None)
-        return TimerState(active_timer=await svc.timer_out(db_session, entry, zone_of(request, current_user)))
+        return TimerState(active_timer=await svc.timer_out(db_session, entry, user_zone(request, current_user)))
 
     @post("/start", status_code=201, summary="Start the timer (409 if one is running)")
     async def start(
@@ -245,7 +241,7 @@ class TimerApi(Controller):
             notes=body.notes,
             billable=body.billable,
         )
-        out = await svc.timer_out(db_session, entry, zone_of(request, current_user))
+        out = await svc.timer_out(db_session, entry, user_zone(request, current_user))
         await svc.commit_and_refresh(db_session, current_user.id)
         return out
 
@@ -257,7 +253,7 @@ class TimerApi(Controller):
         db_session: DB,
         data: JSONBody[TimerStop | None] = None,
     ) -> EntryOut:
-        zone = zone_of(request, current_user)
+        zone = user_zone(request, current_user)
         entry = await svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
         out = svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
         await svc.commit_and_refresh(db_session, current_user.id)

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import services as svc
-from app.lib.auth import settings_of
+from app.lib.auth import user_zone
 from app.lib.errors import AppError, ValidationError
-from app.lib.htmx import page, see_other
+from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import get_zone, local_day_bounds, resolve_local
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -68,10 +68,6 @@ def local_input(value: datetime | None, zone_name: str) -> str:
     return value.astimezone(get_zone(zone_name)).strftime("%Y-%m-%dT%H:%M")
 
 
-def zone_of(request: Request[Any, Any, Any], user: CurrentUser) -> str:
-    return user.zone_name(settings_of(request).timezone)
-
-
 def parse_tags(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
@@ -82,10 +78,15 @@ class TrackingPages(Controller):
     # ------------------------------------------------------------ home
 
     async def _home(
-        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession,
-        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: AsyncSession,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
     ) -> Template:
-        zone_name = zone_of(request, user)
+        zone_name = user_zone(request, user)
         zone = get_zone(zone_name)
         now = svc.utcnow()
         today = now.astimezone(zone).date()
@@ -105,9 +106,17 @@ class TrackingPages(Controller):
             "end_time": default_end.strftime("%Y-%m-%dT%H:%M"),
         }
         return page(
-            request, "pages/home.html.j2", status_code=status_code,
-            timer=timer, entries=[svc.entry_out(e, zone_name, names) for e in completed], projects=projects,
-            today=today, today_seconds=today_seconds, zone_name=zone_name, errors=errors or {}, form=values,
+            request,
+            "pages/home.html.j2",
+            status_code=status_code,
+            timer=timer,
+            entries=[svc.entry_out(e, zone_name, names) for e in completed],
+            projects=projects,
+            today=today,
+            today_seconds=today_seconds,
+            zone_name=zone_name,
+            errors=errors or {},
+            form=values,
             poll_seconds=60 if timer else 300,
         )
 
@@ -120,7 +129,7 @@ class TrackingPages(Controller):
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Template:
         running = await svc.running_entry(db_session, current_user.id)
-        zone_name = zone_of(request, current_user)
+        zone_name = user_zone(request, current_user)
         timer = await svc.timer_out(db_session, running, zone_name) if running else None
         projects = await svc.list_projects(db_session, current_user.id)
         return page(request, "partials/tracking/timer.html.j2", timer=timer, projects=projects)
@@ -132,14 +141,17 @@ class TrackingPages(Controller):
         form = await request.form()
         try:
             await svc.start_timer(
-                db_session, current_user.id, project_id=form_int(form, "project_id"),
+                db_session,
+                current_user.id,
+                project_id=form_int(form, "project_id"),
                 notes=svc.clean_text(form_str(form, "notes"), "notes"),
             )
         except AppError as exc:
-            return await self._home(request, current_user, db_session, {exc.field or "timer": exc.message},
-                                    status_code=422)
+            return await self._home(
+                request, current_user, db_session, {exc.field or "timer": exc.message}, status_code=422
+            )
         await svc.commit_and_refresh(db_session, current_user.id)
-        return see_other(safe_back(form_str(form, "next")))
+        return see_other(safe_target(form_str(form, "next")))
 
     @post("/timer/stop", name="tracking:timer-stop")
     async def timer_stop(
@@ -147,11 +159,11 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         try:
-            await svc.stop_timer(db_session, current_user, zone_of(request, current_user))
+            await svc.stop_timer(db_session, current_user, user_zone(request, current_user))
         except AppError as exc:
             return await self._home(request, current_user, db_session, {"timer": exc.message}, status_code=422)
         await svc.commit_and_refresh(db_session, current_user.id)
-        return see_other(safe_back(form_str(form, "next")))
+        return see_other(safe_target(form_str(form, "next")))
 
     # ------------------------------------------------------------ entries
 
@@ -178,28 +190,40 @@ class TrackingPages(Controller):
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        zone_name = zone_of(request, current_user)
+        zone_name = user_zone(request, current_user)
         raw: dict[str, Any] = {}
         try:
             raw, parsed = self._entry_values(form, zone_name)
             await svc.create_entry(
-                db_session, current_user, zone_name, start=parsed["start_time"], end=parsed["end_time"],
-                project_id=parsed["project_id"], billable=parsed.get("billable"), notes=parsed["notes"],
-                outcome=parsed["outcome"], tags=parsed["tags"],
+                db_session,
+                current_user,
+                zone_name,
+                start=parsed["start_time"],
+                end=parsed["end_time"],
+                project_id=parsed["project_id"],
+                billable=parsed.get("billable"),
+                notes=parsed["notes"],
+                outcome=parsed["outcome"],
+                tags=parsed["tags"],
             )
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
         await svc.commit_and_refresh(db_session, current_user.id)
-        return see_other(safe_back(form_str(form, "next")))
+        return see_other(safe_target(form_str(form, "next")))
 
     @get("/entries", name="tracking:entries")
     async def entries_page(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB,
-        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
-        project_id: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        current_user: CurrentUserDep,
+        db_session: DB,
+        start: FromQuery[str | None] = None,
+        end: FromQuery[str | None] = None,
+        project_id: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
-        zone_name = zone_of(request, current_user)
+        zone_name = user_zone(request, current_user)
         zone = get_zone(zone_name)
         errors: dict[str, str] = {}
         start_utc = end_utc = None
@@ -211,7 +235,12 @@ class TrackingPages(Controller):
                 end_utc = local_day_bounds(_parse_date(end, "end"), zone)[1]
             pid = int(project_id) if project_id else None
             rows, next_cursor = await svc.list_entries(
-                db_session, current_user.id, start=start_utc, end=end_utc, project_id=pid, limit=50,
+                db_session,
+                current_user.id,
+                start=start_utc,
+                end=end_utc,
+                project_id=pid,
+                limit=50,
                 cursor=cursor or None,
             )
         except (AppError, ValueError) as exc:
@@ -220,26 +249,47 @@ class TrackingPages(Controller):
         names = await svc.names_for(db_session, rows)
         projects = await svc.list_projects(db_session, current_user.id)
         return page(
-            request, "pages/entries.html.j2", status_code=422 if errors else 200,
-            entries=[svc.entry_out(e, zone_name, names) for e in rows], next_cursor=next_cursor,
-            projects=projects, filters={"start": start or "", "end": end or "", "project_id": pid},
-            errors=errors, zone_name=zone_name,
+            request,
+            "pages/entries.html.j2",
+            status_code=422 if errors else 200,
+            entries=[svc.entry_out(e, zone_name, names) for e in rows],
+            next_cursor=next_cursor,
+            projects=projects,
+            filters={"start": start or "", "end": end or "", "project_id": pid},
+            errors=errors,
+            zone_name=zone_name,
         )
 
     async def _edit_page(
-        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession, entry_id: int,
-        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: AsyncSession,
+        entry_id: int,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
     ) -> Template:
-        zone_name = zone_of(request, user)
+        zone_name = user_zone(request, user)
         entry = await svc.get_entry(db, user.id, entry_id)
         values = form or {
-            "project_id": entry.project_id, "start_time": local_input(entry.start_time, zone_name),
-            "end_time": local_input(entry.end_time, zone_name), "notes": entry.notes, "outcome": entry.outcome,
-            "tags": ", ".join(entry.tags or []), "billable": entry.billable,
+            "project_id": entry.project_id,
+            "start_time": local_input(entry.start_time, zone_name),
+            "end_time": local_input(entry.end_time, zone_name),
+            "notes": entry.notes,
+            "outcome": entry.outcome,
+            "tags": ", ".join(entry.tags or []),
+            "billable": entry.billable,
         }
         return page(
-            request, "pages/entry_edit.html.j2", status_code=status_code, entry=entry, form=values,
-            errors=errors or {}, projects=await svc.list_projects(db, user.id), zone_name=zone_name,
+            request,
+            "pages/entry_edit.html.j2",
+            status_code=status_code,
+            entry=entry,
+            form=values,
+            errors=errors or {},
+            projects=await svc.list_projects(db, user.id),
+            zone_name=zone_name,
         )
 
     @get("/entries/{entry_id:int}", name="tracking:entry-edit")
@@ -253,7 +303,7 @@ class TrackingPages(Controller):
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        zone_name = zone_of(request, current_user)
+        zone_name = user_zone(request, current_user)
         await svc.get_entry(db_session, current_user.id, entry_id)  # 404 before validation
         raw: dict[str, Any] = {}
         try:
@@ -264,25 +314,31 @@ class TrackingPages(Controller):
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             if raw.get("project_id"):
                 raw["project_id"] = int(raw["project_id"]) if str(raw["project_id"]).isdigit() else None
-            return await self._edit_page(request, current_user, db_session, entry_id,
-                                         {exc.field or "form": exc.message}, raw, 422)
+            return await self._edit_page(
+                request, current_user, db_session, entry_id, {exc.field or "form": exc.message}, raw, 422
+            )
         await svc.commit_and_refresh(db_session, current_user.id)
-        return see_other(safe_back(form_str(form, "next"), "/entries"))
+        return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
     async def entry_delete(
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        await svc.delete_entry(db_session, current_user, zone_of(request, current_user), entry_id)
+        await svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
         await svc.commit_and_refresh(db_session, current_user.id)
-        return see_other(safe_back(form_str(form, "next"), "/entries"))
+        return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     # ------------------------------------------------------------ projects
 
     async def _projects(
-        self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession,
-        errors: dict[str, str] | None = None, form: dict[str, Any] | None = None, status_code: int = 200,
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: AsyncSession,
+        errors: dict[str, str] | None = None,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
     ) -> Template:
         projects = await svc.list_projects(db, user.id)
         counts = await svc.project_entry_counts(db, user.id)
@@ -291,8 +347,14 @@ class TrackingPages(Controller):
         for task in tasks:
             by_project.setdefault(task.project_id, []).append(task)
         return page(
-            request, "pages/projects.html.j2", status_code=status_code, projects=projects, counts=counts,
-            tasks=by_project, errors=errors or {}, form=form or {"color": await svc.next_color(db, user.id)},
+            request,
+            "pages/projects.html.j2",
+            status_code=status_code,
+            projects=projects,
+            counts=counts,
+            tasks=by_project,
+            errors=errors or {},
+            form=form or {"color": await svc.next_color(db, user.id)},
         )
 
     @get("/projects", name="tracking:projects")
@@ -311,25 +373,32 @@ class TrackingPages(Controller):
         try:
             await svc.create_project(db_session, current_user.id, name=name, color=color or None, billable=billable)
         except AppError as exc:
-            return await self._projects(request, current_user, db_session, {exc.field or "form": exc.message},
-                                        values, 422)
+            return await self._projects(
+                request, current_user, db_session, {exc.field or "form": exc.message}, values, 422
+            )
         await svc.commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}", name="tracking:project-update")
     async def project_update(
-        self, request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep,
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[int],
+        current_user: CurrentUserDep,
         db_session: DB,
     ) -> Response[Any]:
         form = await request.form()
         await svc.get_project(db_session, current_user.id, project_id)
-        changes = {"name": form_str(form, "name"), "color": form_str(form, "color"),
-                   "billable": form_bool(form, "billable"), "archived": form_bool(form, "archived")}
+        changes = {
+            "name": form_str(form, "name"),
+            "color": form_str(form, "color"),
+            "billable": form_bool(form, "billable"),
+            "archived": form_bool(form, "archived"),
+        }
         try:
             await svc.update_project(db_session, current_user.id, project_id, changes)
         except AppError as exc:
-            return await self._projects(request, current_user, db_session,
-                                        {f"p{project_id}": exc.text}, None, 422)
+            return await self._projects(request, current_user, db_session, {f"p{project_id}": exc.text}, None, 422)
         await svc.commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
@@ -382,9 +451,3 @@ def _parse_date(value: str, field: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError("must be a date YYYY-MM-DD", field=field) from exc
-
-
-def safe_back(target: str, default: str = "/") -> str:
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default

@@ -41,7 +41,7 @@ from app.domain.transfer.services import (
     entries_csv_stream,
 )
 from app.lib import cache as cache_lib
-from app.lib.auth import settings_of
+from app.lib.auth import settings_of, user_zone
 from app.lib.errors import AppError, NotFoundError, ValidationError
 from app.lib.htmx import is_htmx, page
 from app.lib.time import all_timezones, get_zone, is_valid_timezone
@@ -232,7 +232,7 @@ class TransferApi(Controller):
         end: FromQuery[str | None] = None,
     ) -> Stream:
         first, last = _range(start, end)
-        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        zone = get_zone(user_zone(request, current_user))
         stream = _stream_with_session(
             sessionmaker_of(request),
             lambda s: entries_csv_stream(s, current_user.id, zone, first_day=first, last_day=last),
@@ -249,7 +249,7 @@ class TransferApi(Controller):
         end: FromQuery[str | None] = None,
     ) -> Stream:
         first, last = _range(start, end)
-        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        zone = get_zone(user_zone(request, current_user))
         today = datetime.now(UTC).astimezone(zone).date()
         if first is None:
             earliest = await db_session.scalar(
@@ -325,7 +325,7 @@ class TransferPages(Controller):
             "pages/import.html.j2",
             status_code=status_code,
             errors=errors or {},
-            form=form or {"format": "auto", "timezone": user.zone_name(settings_of(request).timezone)},
+            form=form or {"format": "auto", "timezone": user_zone(request, user)},
             formats=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
             timezones=all_timezones(),
             result=result,
@@ -432,7 +432,7 @@ class TransferPages(Controller):
     async def export_page(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Template:
-        zone = get_zone(current_user.zone_name(settings_of(request).timezone))
+        zone = get_zone(user_zone(request, current_user))
         today = datetime.now(UTC).astimezone(zone).date()
         count = await db_session.scalar(
             select(func.count()).select_from(TimeEntry).where(TimeEntry.user_id == current_user.id)
