@@ -1,47 +1,26 @@
 """Who is calling: the session cookie (browser) or `Authorization: Bearer` (scripts).
 
 `provide_user` is the dependency every protected handler asks for by name
-(`current_user`). Cookie-authenticated unsafe requests must carry the CSRF token
-(see `csrf_guard`); token-authenticated ones need not, since a browser never
-attaches a bearer token on its own.
+(`current_user`). The CSRF check, which needs no user, is `app/lib/csrf.py`.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 
 from app.domain.accounts import services as accounts
 from app.domain.accounts.schemas import CurrentUser
-from app.settings import Settings
+from app.lib.csrf import SESSION_COOKIE, bearer_token, settings_of
 
-SESSION_COOKIE = "momentum_session"
-CSRF_COOKIE = "momentum_csrf"
-CSRF_HEADER = "x-csrf-token"
-CSRF_FIELD = "_csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _STATE_KEY = "momentum_user"
-
-
-def settings_of(request: Request[Any, Any, Any]) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 def user_zone(request: Request[Any, Any, Any], user: CurrentUser) -> str:
     """The zone every figure of this user is counted in: User.timezone, else MOMENTUM_TIMEZONE."""
     return user.zone_name(settings_of(request).timezone)
-
-
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
 
 
 def session_token(request: Request[Any, Any, Any]) -> str | None:
@@ -74,40 +53,3 @@ async def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
     if user is None:
         raise NotAuthorizedException("authentication required")
     return user
-
-
-# ------------------------------------------------------------------ CSRF (double submit)
-
-
-def csrf_token_for(request: Request[Any, Any, Any]) -> str:
-    """The token for forms and htmx headers; the matching cookie is set by `ensure_csrf_cookie`."""
-    state = request.scope.setdefault("state", {})
-    token = state.get("csrf_new") or request.cookies.get(CSRF_COOKIE)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        state["csrf_new"] = token
-    return str(token)
-
-
-def needs_csrf(request: Request[Any, Any, Any]) -> bool:
-    if request.method in SAFE_METHODS or bearer_token(request) is not None:
-        return False
-    # Unsafe requests that can act on a session: every HTML form, and any API call
-    # that carries the session cookie. An API call with neither cookie nor bearer
-    # token has no ambient authority to abuse (it gets 401, or creates a token
-    # from credentials it supplies itself).
-    return request.cookies.get(SESSION_COOKIE) is not None or not request.url.path.startswith("/api/")
-
-
-async def csrf_guard(request: Request[Any, Any, Any]) -> None:
-    """before_request hook: reject unsafe cookie-authenticated requests without the token."""
-    if not needs_csrf(request):
-        return
-    expected = request.cookies.get(CSRF_COOKIE)
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.content_type[0] in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise PermissionDeniedException("CSRF token missing or invalid; reload the page and try again")
