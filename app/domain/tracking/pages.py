@@ -15,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.freshness import commit_and_refresh
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import entries as entry_svc
@@ -154,7 +153,6 @@ class TrackingPages(Controller):
             return await self._home(
                 request, current_user, db_session, {exc.field or "timer": exc.message}, status_code=422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @post("/timer/stop", name="tracking:timer-stop")
@@ -166,7 +164,6 @@ class TrackingPages(Controller):
             await timer_svc.stop_timer(db_session, current_user, user_zone(request, current_user))
         except AppError as exc:
             return await self._home(request, current_user, db_session, {"timer": exc.message}, status_code=422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     # ------------------------------------------------------------ entries
@@ -213,7 +210,6 @@ class TrackingPages(Controller):
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @get("/entries", name="tracking:entries")
@@ -321,7 +317,6 @@ class TrackingPages(Controller):
             return await self._edit_page(
                 request, current_user, db_session, entry_id, {exc.field or "form": exc.message}, raw, 422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
@@ -330,7 +325,6 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     # ------------------------------------------------------------ projects
@@ -382,7 +376,6 @@ class TrackingPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {exc.field or "form": exc.message}, values, 422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}", name="tracking:project-update")
@@ -405,7 +398,6 @@ class TrackingPages(Controller):
             await project_svc.update_project(db_session, current_user.id, project_id, changes)
         except AppError as exc:
             return await self._projects(request, current_user, db_session, {f"p{project_id}": exc.text}, None, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
@@ -413,7 +405,6 @@ class TrackingPages(Controller):
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         await project_svc.delete_project(db_session, current_user.id, project_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks", name="tracking:task-create")
@@ -430,7 +421,6 @@ class TrackingPages(Controller):
             )
         except AppError as exc:
             return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}", name="tracking:task-update")
@@ -444,13 +434,11 @@ class TrackingPages(Controller):
             if exc.status_code == 404:
                 raise
             return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
     async def task_delete(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await project_svc.delete_task(db_session, current_user.id, task_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
 

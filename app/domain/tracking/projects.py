@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry
+from app.db.uow import unit_of_work
 from app.domain.tracking.schemas import ProjectOut, TaskOut
 from app.domain.tracking.validation import (
     clean_name,
@@ -79,6 +80,7 @@ async def next_color(db: AsyncSession, user_id: int) -> str:
     return PALETTE[count % len(PALETTE)]
 
 
+@unit_of_work()
 async def create_project(
     db: AsyncSession, user_id: int, *, name: str, color: str | None = None, billable: bool = False,
     archived: bool = False, client: str | None = None,
@@ -98,6 +100,7 @@ async def create_project(
     return project
 
 
+@unit_of_work()
 async def update_project(db: AsyncSession, user_id: int, project_id: int, changes: dict[str, Any]) -> Project:
     project = await get_project(db, user_id, project_id)
     if "name" in changes:
@@ -115,6 +118,7 @@ async def update_project(db: AsyncSession, user_id: int, project_id: int, change
     return project
 
 
+@unit_of_work()
 async def delete_project(db: AsyncSession, user_id: int, project_id: int) -> Project | None:
     """Delete a project; one with entries is archived instead (returned)."""
     project = await get_project(db, user_id, project_id)
@@ -162,6 +166,7 @@ async def get_task(db: AsyncSession, user_id: int, task_id: int) -> Task:
     return task
 
 
+@unit_of_work()
 async def create_task(db: AsyncSession, user_id: int, *, project_id: int, name: str) -> Task:
     name = clean_name(name, max_len=200)
     try:
@@ -174,6 +179,7 @@ async def create_task(db: AsyncSession, user_id: int, *, project_id: int, name: 
     return task
 
 
+@unit_of_work()
 async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dict[str, Any]) -> Task:
     task = await get_task(db, user_id, task_id)
     if "name" in changes:
@@ -189,6 +195,7 @@ async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dic
     return task
 
 
+@unit_of_work()
 async def delete_task(db: AsyncSession, user_id: int, task_id: int) -> None:
     task = await get_task(db, user_id, task_id)
     entries = await db.scalars(select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.task_id == task.id))
