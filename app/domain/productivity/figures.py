@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
+import msgspec
+
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.schemas import GoalProgress
 from app.domain.productivity.schemas import (
@@ -48,7 +50,7 @@ from app.lib.numbers import (
     round_ratio,
     to_hours,
 )
-from app.lib.time import US_PER_HOUR, US_PER_SECOND, get_zone, iso_monday
+from app.lib.time import US_PER_HOUR, US_PER_SECOND, get_zone, iso_monday, to_micros
 
 __all__ = ["NEUTRAL_COLOR", "compute_stats"]
 
@@ -342,6 +344,69 @@ def compute_stats(
         raise ValueError("compute_stats needs an aware `now`")
     if period < 1:
         raise ValueError("period must be at least 1")
+    return compute_stats_and_base(
+        entries=entries, day_seconds_history=day_seconds_history, projects=projects, prefs=prefs, now=now,
+        period=period, week_goal_hours=week_goal_hours, active_timer=active_timer, goals=goals,
+        history_summary=history_summary,
+    )[0]
+
+
+class LiveBase(msgspec.Struct, frozen=True):
+    """What a payload computed while a timer runs needs to be brought up to another `now`.
+
+    Every figure but the live ones counts completed entries only, so it stays right for as
+    long as the user's data version and today's date stay the same; the live fields are
+    re-derived from these exact sums (docs/productivity.md, "Caching").
+    """
+
+    payload: StatsPayload
+    today_us: int
+    week_us: int
+    today_start_us: int
+    week_start_us: int
+    grid_end_us: int
+    timer_start_us: int
+
+
+def overlay_live(base: LiveBase, now: datetime) -> StatsPayload:
+    """The cached payload with `active_timer` and `*_live_hours` as of `now` (exact, rounded once)."""
+    summary = base.payload.summary
+    timer = summary.active_timer
+    if timer is None:
+        return base.payload
+    now_us = to_micros(now)
+    live_today = max(0, min(now_us, base.grid_end_us) - max(base.timer_start_us, base.today_start_us))
+    live_week = max(0, min(now_us, base.grid_end_us) - max(base.timer_start_us, base.week_start_us))
+    elapsed = max(0, (now_us - base.timer_start_us) // US_PER_SECOND)
+    return msgspec.structs.replace(
+        base.payload,
+        summary=msgspec.structs.replace(
+            summary,
+            active_timer=msgspec.structs.replace(timer, elapsed_seconds=elapsed),
+            today_live_hours=to_hours(base.today_us + live_today),
+            week_live_hours=to_hours(base.week_us + live_week),
+        ),
+    )
+
+
+def compute_stats_and_base(
+    *,
+    entries: Sequence[EntryRow],
+    day_seconds_history: Mapping[date, float],
+    projects: Mapping[int, ProjectInfo],
+    prefs: UserPrefs,
+    now: datetime,
+    period: int,
+    week_goal_hours: float | None,
+    active_timer: ActiveTimer | None,
+    goals: Sequence[GoalProgress] = (),
+    history_summary: HistorySummary | None = None,
+) -> tuple[StatsPayload, LiveBase | None]:
+    """compute_stats, plus (while a timer runs) the LiveBase that lets a cache serve it later."""
+    if now.tzinfo is None:
+        raise ValueError("compute_stats needs an aware `now`")
+    if period < 1:
+        raise ValueError("period must be at least 1")
     today = now.astimezone(get_zone(prefs.timezone)).date()
     t = tally(entries, prefs.timezone, today, period, now)
 
@@ -349,7 +414,7 @@ def compute_stats(
     streak = compute_streak(t, today, prefs, day_seconds_history, history_summary)
     focus = _focus(t)
     project_items = _projects(t, projects)
-    return StatsPayload(
+    payload = StatsPayload(
         ok=True,
         period=period,
         summary=summary,
@@ -361,3 +426,17 @@ def compute_stats(
         insights=_insights(t, today, period, summary, streak, focus, project_items),
         goals=list(goals),
     )
+    running = next((e for e in entries if e.end is None), None)
+    if active_timer is None or running is None:
+        return payload, None
+    bounds = t.days.bounds
+    base = LiveBase(
+        payload=payload,
+        today_us=t.day_us[-1],
+        week_us=sum(t.day_us[t.week_index :]),
+        today_start_us=bounds[len(t.day_us) - 1],
+        week_start_us=bounds[t.week_index],
+        grid_end_us=bounds[len(t.day_us)],
+        timer_start_us=to_micros(running.start),
+    )
+    return payload, base

@@ -19,7 +19,7 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress
 from app.domain.productivity import queries
-from app.domain.productivity.figures import compute_stats
+from app.domain.productivity.figures import LiveBase, compute_stats_and_base, overlay_live
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.sessions import SessionInsights, compute_session_insights
 from app.domain.tracking.reads import load_entries
@@ -32,6 +32,8 @@ PERIODS = (7, 14, 30, 90)
 
 _stats_encoder = msgspec.json.Encoder()
 _stats_decoder = msgspec.json.Decoder(StatsPayload)
+_live_encoder = msgspec.msgpack.Encoder()
+_live_decoder = msgspec.msgpack.Decoder(LiveBase)
 _sessions_decoder = msgspec.json.Decoder(SessionInsights)
 
 
@@ -83,18 +85,41 @@ class ProductivityService:
             cached = await cache_lib.get_bytes(key + ":gz" if gzip else key)
             if cached is not None:
                 return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
+            live = await cache_lib.get_bytes(key + ":live")
+            if live is not None:
+                # A timer runs: the completed part is cached, the live fields are re-derived
+                # for this `now` (docs/productivity.md, "Caching").
+                payload = overlay_live(_live_decoder.decode(live), now)
+                return self._result(payload, gzip)
         async with self.open_db() as db:
-            payload = await self.compute(db, user, period, now)
+            payload, base = await self.compute_with_base(db, user, period, now)
         raw = _stats_encoder.encode(payload)
         running = payload.summary.active_timer is not None
         packed = _gzip(raw) if gzip or (key and not running) else b""
         if key and not running:
             await cache_lib.cache.set_many({key: raw, key + ":gz": packed}, expire=cache_lib.STATS_TTL_SECONDS)
+        elif key and base is not None and not payload.goals:
+            # Goals count the running timer live too; with goals defined the payload is
+            # recomputed while a timer runs (docs/productivity.md, "Caching").
+            await cache_lib.set_bytes(key + ":live", _live_encoder.encode(base), cache_lib.STATS_TTL_SECONDS)
         if gzip:
             return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True)
         return StatsResult(payload=payload, raw=raw, timer_running=running)
 
+    @staticmethod
+    def _result(payload: StatsPayload, gzip: bool) -> StatsResult:
+        raw = _stats_encoder.encode(payload)
+        running = payload.summary.active_timer is not None
+        if gzip:
+            return StatsResult(payload=payload, raw=_gzip(raw), timer_running=running, gzipped=True)
+        return StatsResult(payload=payload, raw=raw, timer_running=running)
+
     async def compute(self, db: AsyncSession, user: CurrentUser, period: int, now: datetime) -> StatsPayload:
+        return (await self.compute_with_base(db, user, period, now))[0]
+
+    async def compute_with_base(
+        self, db: AsyncSession, user: CurrentUser, period: int, now: datetime
+    ) -> tuple[StatsPayload, LiveBase | None]:
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
         inputs = await queries.load_inputs(db, user.id, prefs, now, period)
@@ -106,7 +131,7 @@ class ProductivityService:
             now=now,
             day=today,
         )
-        return compute_stats(
+        return compute_stats_and_base(
             entries=inputs.entries,
             day_seconds_history={},
             history_summary=inputs.history,
