@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _route_handlers() -> list[object]:
     from app.domain.goals.controllers import GoalsApi, GoalsPages
+    from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
     from app.domain.transfer.controllers import TransferApi, TransferPages
 
@@ -58,6 +59,8 @@ def _route_handlers() -> list[object]:
         InsightsApi,
         GoalsApi,
         GoalsPages,
+        PlanningApi,
+        project_page,
         TransferApi,
         TransferPages,
         create_static_files_router(

@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,13 +78,14 @@ class PlanningApi(Controller):
         return await planning.task_estimate(db_session, current_user.id, task_id)
 
 
-class PlanningPages(Controller):
-    include_in_schema = False
-
-    @get("/projects/{project_id:int}", name="planning:project")
-    async def project(
-        self, request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
-    ) -> Template:
-        zone_name = user_zone(request, current_user)
-        data = await planning.project_page(db_session, current_user, zone_name, project_id, utcnow())
-        return page(request, "pages/project.html.j2", data=data, zone_name=zone_name)
+# A plain handler, not a Controller: tracking's pages already route POST /projects/{id}, and
+# Litestar refuses a second controller on that path (each brings its own OPTIONS handler).
+# Register it after the tracking pages (app/asgi.py).
+@get("/projects/{project_id:int}", name="planning:project", include_in_schema=False)
+async def project_page(
+    request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+) -> Template:
+    """The project page: budget, pace, chart, tasks with estimates, recent entries (docs/planning.md)."""
+    zone_name = user_zone(request, current_user)
+    data = await planning.project_page(db_session, current_user, zone_name, project_id, utcnow())
+    return page(request, "pages/project.html.j2", data=data, zone_name=zone_name)

@@ -34,10 +34,13 @@ __all__ = [
 ]
 
 RECENT_ENTRIES = 10
+_MAX_ID = 2**63 - 1  # ids beyond the database's integer range are a 404 (CONTRACT section 6)
 
 
 async def own_project(db: AsyncSession, user_id: int, project_id: int) -> Project:
     """The caller's project; another user's is a 404 exactly like a missing one (CONTRACT 3)."""
+    if not 0 < project_id <= _MAX_ID:
+        raise NotFoundError("project")
     project = await db.scalar(select(Project).where(Project.id == project_id, Project.user_id == user_id))
     if project is None:
         raise NotFoundError("project")
@@ -45,6 +48,8 @@ async def own_project(db: AsyncSession, user_id: int, project_id: int) -> Projec
 
 
 async def own_task(db: AsyncSession, user_id: int, task_id: int) -> Task:
+    if not 0 < task_id <= _MAX_ID:
+        raise NotFoundError("task")
     task = await db.scalar(select(Task).where(Task.id == task_id, Task.user_id == user_id))
     if task is None:
         raise NotFoundError("task")
@@ -132,7 +137,9 @@ class ProjectPage:
     entries: list[EntryRowOut]
 
 
-async def project_page(db: AsyncSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime) -> ProjectPage:
+async def project_page(
+    db: AsyncSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime
+) -> ProjectPage:
     project = await own_project(db, user.id, project_id)
     forecast, time = await _forecast(db, user, zone_name, project, now)
     zone = get_zone_or_utc(zone_name)
