@@ -28,9 +28,11 @@ run: install
 	$(BIN)/momentum demo --if-empty
 	$(BIN)/momentum serve --host 127.0.0.1 --port 8000
 
-## Install what the tests need and run the whole suite (on SQLite + memory cache; again on
+## Install what the tests need, lint (ruff, mypy --strict), run the whole suite (on SQLite + memory cache; again on
 ## PostgreSQL + Redis when MOMENTUM_TEST_DATABASE_URL and MOMENTUM_TEST_CACHE_URL are set)
 test: install-dev
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/mypy app
 	$(BIN)/python tests/prepare_browser.py
 	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/unit tests/integration
 	@# Browser tests drive a real server process of their own (SQLite); Playwright's sync API
@@ -42,11 +44,11 @@ test: install-dev
 	fi
 
 lint: install-dev
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/mypy app
 
 bench: install-dev
-	$(BIN)/python -m app.bench
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) momentum.db

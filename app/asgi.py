@@ -21,14 +21,15 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.db.config import create_db_config
+from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
-from app.domain.accounts.health import healthz, metrics_endpoint, readyz
-from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi, WeeklyGoalsApi
+from app.domain.system.health import healthz, metrics_endpoint, readyz
+from app.domain.system.metrics import request_middleware
+from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
-from app.lib.auth import csrf_guard, provide_user
 from app.lib.cache import setup_cache
+from app.lib.csrf import csrf_guard
 from app.lib.htmx import error_response
-from app.lib.metrics import request_middleware
 from app.lib.templating import configure_templates
 from app.settings import Settings, get_settings
 
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _route_handlers() -> list[object]:
-    from app.domain.goals.controllers import GoalsApi, GoalsPages
+    from app.domain.goals.controllers import GoalsApi, GoalsPages, WeeklyGoalsApi
     from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
     from app.domain.transfer.controllers import TransferApi, TransferPages

@@ -175,9 +175,9 @@ async def seed_demo(
     now: datetime | None = None,
 ) -> tuple[int, int]:
     """Create a user with a generated history; returns (user id, entry count)."""
+    from app.db import rollups
     from app.db.models import Project, Task, TimeEntry
     from app.domain.accounts import services as accounts
-    from app.domain.tracking import rollups
     from app.domain.tracking.demo import generate_demo
     from app.lib.time import get_zone
 
@@ -263,7 +263,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from app.db.models import User
-    from app.domain.transfer.services import run_import_file
+    from app.domain.transfer.importing import run_import_file
     from app.lib.errors import AppError
     from app.lib.time import is_valid_timezone
 

@@ -2,7 +2,10 @@
 
 The environment is set before the app is imported. By default the suite runs on a
 fresh SQLite file and the in-memory cache; with MOMENTUM_TEST_DATABASE_URL and
-MOMENTUM_TEST_CACHE_URL set it runs against PostgreSQL and Redis instead.
+MOMENTUM_TEST_CACHE_URL set it runs against PostgreSQL and Redis instead — each
+pytest process (each xdist worker) on a database and a Redis db number of its own, so
+concurrent runs on one machine never see each other's rows or cache keys (see
+`tests/isolation.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+import pytest
+
+from tests import isolation
 
 _TMP = Path(tempfile.mkdtemp(prefix="momentum-tests-"))
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -23,3 +30,20 @@ os.environ["MOMENTUM_DATABASE_URL"] = os.environ.get("MOMENTUM_TEST_DATABASE_URL
 os.environ["MOMENTUM_CACHE_URL"] = os.environ.get("MOMENTUM_TEST_CACHE_URL") or "mem://"
 
 pytest_plugins = ["tests.support"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "servers: starts its own redis-server / PostgreSQL cluster / app processes (tests/servers.py)"
+    )
+    # The xdist controller runs no tests: only the processes that do get a database.
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        isolation.claim()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    isolation.keep_alive()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    isolation.release()

@@ -23,7 +23,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from app.lib.auth import CSRF_COOKIE, csrf_token_for, settings_of
+from app.lib.csrf import CSRF_COOKIE, csrf_token_for, settings_of
 from app.lib.errors import AppError
 
 log = logging.getLogger("momentum")

@@ -5,7 +5,7 @@ Projects gain budget_hours, budget_period, hourly_rate, due_date and budget_aler
 mode so that SQLite can add the check constraints (it rebuilds the table).
 
 Revision ID: d3f8b5c1a9e7
-Revises: c7e2a9d41f03
+Revises: d2f1a7c30b11
 Create Date: 2026-11-22 09:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d3f8b5c1a9e7"
-down_revision = "c7e2a9d41f03"
+down_revision = "d2f1a7c30b11"
 branch_labels = None
 depends_on = None
 

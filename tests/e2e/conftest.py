@@ -47,9 +47,10 @@ def live_server() -> Iterator[dict[str, Any]]:
     }
     subprocess.run([MOMENTUM, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 - the server writes to it until teardown
     proc = subprocess.Popen(
         [MOMENTUM, "serve", "--port", str(port), "--quiet"], env=env, cwd=tmp,
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"),
+        stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -70,6 +71,7 @@ def live_server() -> Iterator[dict[str, Any]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def create_user(server: dict[str, Any], timezone: str = "UTC", demo_years: float | None = None) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.tracking.services import PALETTE
+from app.domain.tracking.projects import PALETTE
 
 NOT_FOUND_PROJECT = {"ok": False, "error": "project not found"}
 NOT_FOUND_TASK = {"ok": False, "error": "task not found"}

@@ -16,16 +16,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.db.models import DayTotal, Goal, GoalTarget, Project, Task, TimeEntry, User, WeeklyTimeGoal
-from app.domain.transfer.formats import decode_backup
-from app.domain.transfer.parsers import ParsedRow, parse_file
-from app.domain.transfer.services import (
-    ImportService,
-    backup_json_stream,
-    daily_csv_stream,
-    entries_csv_stream,
-)
+from app.domain.transfer.backup import backup_json_stream
+from app.domain.transfer.backup_format import decode_backup
+from app.domain.transfer.exporting import daily_csv_stream, entries_csv_stream
+from app.domain.transfer.importing import ImportService
+from app.domain.transfer.parsing import ParsedRow, parse_file
 from app.lib.errors import ValidationError
-
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.transfer.formats import (
+from app.domain.transfer.backup_format import (
     BACKUP_FORMAT,
-    DAILY_CSV_HEADER,
-    ENTRIES_CSV_HEADER,
     Backup,
     BackupEntry,
     BackupError,
@@ -27,16 +25,20 @@ from app.domain.transfer.formats import (
     BackupUser,
     BackupWeeklyGoal,
     BackupWriter,
+    backup_json_chunks,
+    decode_backup,
+)
+from app.domain.transfer.csv_formats import (
+    DAILY_CSV_HEADER,
+    ENTRIES_CSV_HEADER,
     DailyAccumulator,
     DailyExportRow,
     ExportEntry,
-    backup_json_chunks,
     daily_csv_rows,
     daily_export_rows,
-    decode_backup,
     entries_csv_rows,
 )
-from app.domain.transfer.parsers import ParsedRow, parse_file
+from app.domain.transfer.parsing import ParsedRow, parse_file
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,15 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import goal_progress, goals_progress, needed_range, period_bounds
 from app.domain.goals.schemas import (
     CompletedTask,
     GoalCreate,
     GoalDef,
+    GoalProgress,
     GoalUpdate,
     target_error,
 )
-from app.domain.productivity.schemas import EntryRow, GoalProgress, UserPrefs
+from app.domain.tracking.schemas import EntryRow
 
 NY = "America/New_York"
 UTC_PREFS = UserPrefs(timezone="UTC")

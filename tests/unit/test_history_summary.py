@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.productivity.compute import compute_stats, load_start_date, summarize_history
-from app.domain.productivity.schemas import UserPrefs
+from app.domain.accounts.schemas import UserPrefs
+from app.domain.productivity.figures import compute_stats
+from app.domain.productivity.streak import summarize_history
+from app.domain.productivity.tally import load_start_date
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -49,7 +51,7 @@ def test_longest_run_of_old_days_is_kept_in_the_summary() -> None:
 
 
 def test_a_run_crossing_from_old_days_into_the_window_counts_whole() -> None:
-    from app.domain.productivity.schemas import EntryRow
+    from app.domain.tracking.schemas import EntryRow
 
     before = load_start_date(TODAY, 30)
     history = {before - timedelta(days=i): 3600.0 for i in range(1, 6)}  # 5 old days right before the window

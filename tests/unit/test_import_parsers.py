@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.domain.transfer.parsers import (
+from app.domain.transfer.parsing import (
     MAX_ROW_ERRORS,
     ImportFileError,
     ParsedRow,

@@ -24,7 +24,7 @@ from app.domain.planning.forecast import (
     nth_working_day,
 )
 from app.domain.planning.inputs import project_time, span_start
-from app.domain.productivity.schemas import EntryRow
+from app.domain.tracking.schemas import EntryRow
 
 MON_FRI = (1, 2, 3, 4, 5)
 MON_THU = (1, 2, 3, 4)

@@ -8,8 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.productivity.compute import compute_stats, load_start_date, round_half_up_int, tally
-from app.domain.productivity.schemas import EntryRow, ProjectInfo, UserPrefs
+from app.domain.accounts.schemas import UserPrefs
+from app.domain.productivity.figures import compute_stats
+from app.domain.productivity.rounding import round_half_up_int
+from app.domain.productivity.schemas import ProjectInfo
+from app.domain.productivity.tally import load_start_date, tally
+from app.domain.tracking.schemas import EntryRow
 from app.lib.time import (
     US_PER_HOUR,
     US_PER_SECOND,

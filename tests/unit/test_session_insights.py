@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.productivity.schemas import EntryRow, UserPrefs
+from app.domain.accounts.schemas import UserPrefs
 from app.domain.productivity.sessions import (
     BEST_MIN_SESSIONS,
     FRAGMENT_MIN_SESSIONS,
@@ -17,6 +17,7 @@ from app.domain.productivity.sessions import (
     SessionInsights,
     compute_session_insights,
 )
+from app.domain.tracking.schemas import EntryRow
 
 UTC_PREFS = UserPrefs(timezone="UTC")
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)  # Tuesday; a 7-day window is 03-04 .. 03-10

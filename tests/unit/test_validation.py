@@ -8,7 +8,10 @@ import pytest
 
 from app.db.models import TimeEntry
 from app.domain.accounts import services as accounts
-from app.domain.tracking import services as tracking
+from app.domain.goals import weekly as weekly_svc
+from app.domain.tracking import entries as entry_svc
+from app.domain.tracking import projects as project_svc
+from app.domain.tracking import validation as checks
 from app.domain.tracking.pages import parse_local_datetime, parse_tags
 from app.lib.errors import ValidationError
 from app.lib.htmx import safe_target
@@ -29,23 +32,23 @@ def error_of(excinfo: pytest.ExceptionInfo[ValidationError]) -> tuple[str | None
 
 def test_require_aware_converts_any_offset_to_utc() -> None:
     value = datetime(2026, 3, 11, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))
-    result = tracking.require_aware(value, "start_time")
+    result = checks.require_aware(value, "start_time")
     assert result == utc("2026-03-11 03:30")
     assert result.tzinfo is UTC
 
 
 def test_require_aware_rejects_a_naive_datetime_naming_the_field() -> None:
     with pytest.raises(ValidationError) as exc:
-        tracking.require_aware(datetime(2026, 3, 11, 9, 0), "end_time")
+        checks.require_aware(datetime(2026, 3, 11, 9, 0), "end_time")
     assert error_of(exc) == ("end_time", "must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)")
 
 
 def test_check_interval_accepts_an_ordinary_entry() -> None:
-    tracking.check_interval(utc("2026-03-11 09:00"), utc("2026-03-11 10:00"), NOW)
+    checks.check_interval(utc("2026-03-11 09:00"), utc("2026-03-11 10:00"), NOW)
 
 
 def test_check_interval_accepts_a_running_timer_started_in_the_past() -> None:
-    tracking.check_interval(utc("2026-03-11 09:00"), None, NOW)
+    checks.check_interval(utc("2026-03-11 09:00"), None, NOW)
 
 
 @pytest.mark.parametrize(
@@ -61,27 +64,27 @@ def test_check_interval_accepts_a_running_timer_started_in_the_past() -> None:
 )
 def test_check_interval_rejects(start: str, end: str, field: str, message: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        tracking.check_interval(utc(start), utc(end), NOW)
+        checks.check_interval(utc(start), utc(end), NOW)
     assert error_of(exc) == (field, message)
 
 
 def test_check_interval_boundaries_are_inclusive() -> None:
-    tracking.check_interval(utc("2026-03-01 00:00"), utc("2026-03-08 00:00"), utc("2026-03-09 00:00"))  # 7 days
-    tracking.check_interval(utc("2026-03-11 11:00"), utc("2026-03-11 12:05"), NOW)  # now + 5 min
+    checks.check_interval(utc("2026-03-01 00:00"), utc("2026-03-08 00:00"), utc("2026-03-09 00:00"))  # 7 days
+    checks.check_interval(utc("2026-03-11 11:00"), utc("2026-03-11 12:05"), NOW)  # now + 5 min
 
 
 # ---------------------------------------------------------------- tracking: text, names, colours, tags
 
 
 def test_clean_text_allows_2000_characters_and_rejects_2001() -> None:
-    assert tracking.clean_text("x" * 2000, "notes") == "x" * 2000
+    assert checks.clean_text("x" * 2000, "notes") == "x" * 2000
     with pytest.raises(ValidationError) as exc:
-        tracking.clean_text("x" * 2001, "outcome")
+        checks.clean_text("x" * 2001, "outcome")
     assert error_of(exc) == ("outcome", "must be at most 2000 characters")
 
 
 def test_clean_tags_strips_drops_empty_and_duplicates_keeping_order() -> None:
-    assert tracking.clean_tags([" b", "a", "", "b ", "  ", "c"]) == ["b", "a", "c"]
+    assert checks.clean_tags([" b", "a", "", "b ", "  ", "c"]) == ["b", "a", "c"]
 
 
 @pytest.mark.parametrize(
@@ -95,29 +98,29 @@ def test_clean_tags_strips_drops_empty_and_duplicates_keeping_order() -> None:
 )
 def test_clean_tags_rejects(tags: list[object], message: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        tracking.clean_tags(tags)  # type: ignore[arg-type]
+        checks.clean_tags(tags)  # type: ignore[arg-type]
     assert error_of(exc) == ("tags", message)
 
 
 def test_clean_tags_accepts_20_tags_of_40_characters() -> None:
     tags = [f"{i:02d}" + "x" * 38 for i in range(20)]
-    assert tracking.clean_tags(tags) == tags
+    assert checks.clean_tags(tags) == tags
 
 
 def test_clean_name_strips_and_bounds_the_length() -> None:
-    assert tracking.clean_name("  Deep work ") == "Deep work"
-    assert tracking.clean_name("x" * 120) == "x" * 120
+    assert checks.clean_name("  Deep work ") == "Deep work"
+    assert checks.clean_name("x" * 120) == "x" * 120
     for bad in ("", "   ", "x" * 121):
         with pytest.raises(ValidationError) as exc:
-            tracking.clean_name(bad)
+            checks.clean_name(bad)
         assert error_of(exc) == ("name", "must be 1 to 120 characters")
 
 
 def test_clean_color_lowercases_hex_and_rejects_other_forms() -> None:
-    assert tracking.clean_color("#A1B2C3") == "#a1b2c3"
+    assert project_svc.clean_color("#A1B2C3") == "#a1b2c3"
     for bad in ("red", "#abc", "a1b2c3", "#a1b2c3d", "#g1b2c3"):
         with pytest.raises(ValidationError) as exc:
-            tracking.clean_color(bad)
+            project_svc.clean_color(bad)
         assert error_of(exc) == ("color", "must be a colour like #4f46e5")
 
 
@@ -125,7 +128,7 @@ def test_clean_color_lowercases_hex_and_rejects_other_forms() -> None:
 
 
 def test_parse_week_start_accepts_a_monday() -> None:
-    assert tracking.parse_week_start("2026-03-09") == date(2026, 3, 9)
+    assert weekly_svc.parse_week_start("2026-03-09") == date(2026, 3, 9)
 
 
 @pytest.mark.parametrize(
@@ -135,20 +138,20 @@ def test_parse_week_start_accepts_a_monday() -> None:
 )
 def test_parse_week_start_rejects(value: str, message: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        tracking.parse_week_start(value)
+        weekly_svc.parse_week_start(value)
     assert error_of(exc) == ("week_start", message)
 
 
 def test_cursor_round_trips_start_time_and_id() -> None:
     entry = TimeEntry(id=42, start_time=datetime(2026, 3, 11, 9, 30, 15, tzinfo=timezone(timedelta(hours=1))))
-    assert tracking.decode_cursor(tracking.encode_cursor(entry)) == (utc("2026-03-11 08:30:15"), 42)
+    assert entry_svc.decode_cursor(entry_svc.encode_cursor(entry)) == (utc("2026-03-11 08:30:15"), 42)
 
 
 @pytest.mark.parametrize("cursor", ["not base64 !", "bm9waXBl", "MjAyNi0wMy0xMVQwOTozMDoxNXw0Mg"])
 def test_decode_cursor_rejects_garbage_and_naive_stamps(cursor: str) -> None:
     # The last one is a well-formed cursor of a naive stamp ("2026-03-11T09:30:15|42").
     with pytest.raises(ValidationError) as exc:
-        tracking.decode_cursor(cursor)
+        entry_svc.decode_cursor(cursor)
     assert error_of(exc) == ("cursor", "is not a valid cursor")
 
 

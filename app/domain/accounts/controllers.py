@@ -10,12 +10,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rollups
+from app.db.freshness import commit_and_refresh
 from app.db.models import ApiToken, User
 from app.domain.accounts import services as accounts
+from app.domain.accounts.auth import session_token
 from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
-from app.domain.tracking import rollups
-from app.domain.tracking.services import commit_and_refresh
-from app.lib.auth import SESSION_COOKIE, session_token, settings_of
+from app.lib.csrf import SESSION_COOKIE, settings_of
 from app.lib.errors import AppError, NotFoundError
 from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import all_timezones

@@ -6,9 +6,15 @@ from typing import Annotated
 
 import msgspec
 
-from app.domain.productivity.schemas import UserPrefs
-
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+
+
+class UserPrefs(msgspec.Struct, frozen=True, gc=False):
+    timezone: str  # IANA name, already resolved (User.timezone else MOMENTUM_TIMEZONE)
+    standard_hours_per_day: float = 8.0
+    working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays
+    streak_min_minutes: int = 0  # a day counts for the streak with at least this many minutes (0 = any time)
+    streak_skip_non_working: bool = False  # non-working days neither break nor extend a streak
 
 
 class CurrentUser(msgspec.Struct, frozen=True):

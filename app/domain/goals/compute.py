@@ -21,8 +21,9 @@ from fractions import Fraction
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.schemas import EntryRow, GoalProgress, UserPrefs
+from app.domain.accounts.schemas import UserPrefs
+from app.domain.goals.schemas import CompletedTask, GoalDef, GoalProgress
+from app.domain.tracking.schemas import EntryRow
 from app.lib.numbers import exact, round_half_up
 from app.lib.time import UTC, get_zone_or_utc, iso_monday, local_date, local_day_bounds, local_day_start
 

@@ -6,18 +6,31 @@ import contextlib
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.freshness import commit_and_refresh
+from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.goals import services as goals
-from app.domain.goals.schemas import DIRECTIONS, METRICS, PERIODS, GoalCreate, GoalOut, GoalUpdate
-from app.domain.productivity.schemas import GoalProgress
-from app.domain.tracking import services as tracking
-from app.lib.auth import settings_of, user_zone
+from app.domain.goals import weekly as weekly_svc
+from app.domain.goals.schemas import (
+    DIRECTIONS,
+    METRICS,
+    PERIODS,
+    GoalCreate,
+    GoalOut,
+    GoalProgress,
+    GoalUpdate,
+    WeeklyGoalOut,
+    WeeklyGoalPut,
+)
+from app.domain.tracking import projects as project_svc
+from app.domain.tracking import validation as checks
+from app.lib.csrf import settings_of
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, see_other
 from app.lib.time import get_zone, iso_monday
@@ -59,7 +72,7 @@ class GoalsApi(Controller):
             project_id=data.project_id,
         )
         out = await goals.one_goal(db_session, current_user.id, goal.id, zone_name, today)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @get("/progress", summary="Progress of every goal for the period holding a local date")
@@ -96,15 +109,15 @@ class GoalsApi(Controller):
         db_session: DB,
     ) -> GoalOut:
         zone_name, today = _zone_today(request, current_user)
-        await goals.update_goal(db_session, current_user.id, goal_id, today, tracking.unset_to_dict(data))
+        await goals.update_goal(db_session, current_user.id, goal_id, today, checks.unset_to_dict(data))
         out = await goals.one_goal(db_session, current_user.id, goal_id, zone_name, today)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @delete("/{goal_id:int}", status_code=204, summary="Delete a goal")
     async def delete_goal(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
         await goals.delete_goal(db_session, current_user.id, goal_id)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
 
 
 def _float(value: str, field: str) -> float:
@@ -130,7 +143,7 @@ class GoalsPages(Controller):
         zone_name, today = _zone_today(request, user)
         listed = await goals.list_goals(db, user.id, zone_name, today)
         progress = {p.id: p for p in await goals.progress(db, user, settings_of(request).timezone)}
-        weekly = {g.week_start: g.target_hours for g in await tracking.list_weekly_goals(db, user.id)}
+        weekly = {g.week_start: g.target_hours for g in await weekly_svc.list_weekly_goals(db, user.id)}
         monday = iso_monday(today)
         return page(
             request,
@@ -138,7 +151,7 @@ class GoalsPages(Controller):
             status_code=status_code,
             goals=listed,
             progress=progress,
-            projects=await tracking.list_projects(db, user.id),
+            projects=await project_svc.list_projects(db, user.id),
             errors=errors or {},
             form=form or {"period": "weekly", "metric": "hours", "direction": "at_least"},
             metrics=METRICS,
@@ -182,7 +195,7 @@ class GoalsPages(Controller):
             return await self._render(
                 request, current_user, db_session, {err.field or "form": err.message}, values, 422
             )
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/{goal_id:int}", name="goals:update")
@@ -201,13 +214,13 @@ class GoalsPages(Controller):
             await goals.update_goal(db_session, current_user.id, goal_id, today, changes)
         except AppError as exc:
             return await self._render(request, current_user, db_session, {f"g{goal_id}": exc.text}, None, 422)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/{goal_id:int}/delete", name="goals:delete")
     async def remove(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await goals.delete_goal(db_session, current_user.id, goal_id)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/weekly", name="goals:weekly")
@@ -220,12 +233,36 @@ class GoalsPages(Controller):
         try:
             if raw == "":
                 with contextlib.suppress(AppError):  # no goal set: nothing to remove
-                    await tracking.delete_weekly_goal(db_session, current_user.id, iso_monday(today))
+                    await weekly_svc.delete_weekly_goal(db_session, current_user.id, iso_monday(today))
             else:
-                await tracking.put_weekly_goal(
+                await weekly_svc.put_weekly_goal(
                     db_session, current_user.id, iso_monday(today), _float(raw, "target_hours")
                 )
         except AppError as exc:
             return await self._render(request, current_user, db_session, {"weekly": exc.text}, None, 422)
-        await tracking.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
+
+
+class WeeklyGoalsApi(Controller):
+    path = "/api/weekly-goals"
+    tags = ["weekly goals"]
+
+    @get("/", summary="List weekly time goals")
+    async def list_goals(self, current_user: CurrentUserDep, db_session: DB) -> list[WeeklyGoalOut]:
+        return [weekly_svc.weekly_goal_out(g) for g in await weekly_svc.list_weekly_goals(db_session, current_user.id)]
+
+    @put("/{week_start:str}", summary="Set the goal of a week (week_start is a Monday)")
+    async def put_goal(
+        self, week_start: FromPath[str], data: JSONBody[WeeklyGoalPut], current_user: CurrentUserDep, db_session: DB
+    ) -> WeeklyGoalOut:
+        goal = await weekly_svc.put_weekly_goal(
+            db_session, current_user.id, weekly_svc.parse_week_start(week_start), data.target_hours
+        )
+        await commit_and_refresh(db_session, current_user.id)
+        return weekly_svc.weekly_goal_out(goal)
+
+    @delete("/{week_start:str}", status_code=204, summary="Remove the goal of a week")
+    async def delete_goal(self, week_start: FromPath[str], current_user: CurrentUserDep, db_session: DB) -> None:
+        await weekly_svc.delete_weekly_goal(db_session, current_user.id, weekly_svc.parse_week_start(week_start))
+        await commit_and_refresh(db_session, current_user.id)

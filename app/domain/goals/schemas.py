@@ -26,9 +26,12 @@ __all__ = [
     "GoalCreate",
     "GoalDef",
     "GoalOut",
+    "GoalProgress",
     "GoalUpdate",
     "Metric",
     "Period",
+    "WeeklyGoalOut",
+    "WeeklyGoalPut",
     "target_error",
 ]
 
@@ -174,3 +177,27 @@ class CompletedTask(msgspec.Struct, frozen=True, gc=False):
     id: int
     project_id: int | None
     completed_at: datetime  # aware, UTC
+
+
+class GoalProgress(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    metric: str
+    period: str
+    direction: str
+    project_id: int | None
+    period_start: date
+    period_end: date  # inclusive last local day of the period
+    target: float
+    achieved: float
+    percent: int
+    status: str  # at_least: achieved | on_track | behind ; at_most: within | exceeded
+
+
+class WeeklyGoalPut(msgspec.Struct, forbid_unknown_fields=True):
+    target_hours: Annotated[float, msgspec.Meta(ge=0, le=168)]
+
+
+class WeeklyGoalOut(msgspec.Struct):
+    week_start: str
+    target_hours: float

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Goal, GoalTarget, Project
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.goals.compute import goals_progress, needed_range, period_bounds
-from app.domain.goals.schemas import DIRECTIONS, METRICS, PERIODS, GoalDef, GoalOut, target_error
-from app.domain.productivity import queries
-from app.domain.productivity.schemas import GoalProgress
+from app.domain.goals.queries import load_completed_tasks, load_goals
+from app.domain.goals.schemas import DIRECTIONS, METRICS, PERIODS, GoalDef, GoalOut, GoalProgress, target_error
+from app.domain.tracking.reads import load_entries
 from app.lib.errors import NotFoundError, ValidationError
 from app.lib.time import get_zone, local_day_start
 
@@ -61,7 +61,7 @@ async def get_goal(db: AsyncSession, user_id: int, goal_id: int) -> Goal:
 
 
 async def goal_defs(db: AsyncSession, user_id: int) -> list[GoalDef]:
-    return await queries.load_goals(db, user_id)
+    return await load_goals(db, user_id)
 
 
 def goal_out(defn: GoalDef, created_at: datetime, zone_name: str, today: date) -> GoalOut:
@@ -166,8 +166,8 @@ async def progress(
     first, last = needed_range(defs, day)
     lo = local_day_start(first, zone)
     hi = min(local_day_start(last + timedelta(days=1), zone), now + timedelta(seconds=1))
-    entries = await queries.load_entries(db, user.id, lo, hi) if hi > lo else []
+    entries = await load_entries(db, user.id, lo, hi) if hi > lo else []
     tasks = []
     if any(d.metric == "tasks_completed" for d in defs):
-        tasks = await queries.load_completed_tasks(db, user.id, lo, local_day_start(last + timedelta(days=1), zone))
+        tasks = await load_completed_tasks(db, user.id, lo, local_day_start(last + timedelta(days=1), zone))
     return goals_progress(defs, entries=entries, completed_tasks=tasks, prefs=prefs, now=now, day=day)

@@ -18,11 +18,11 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.planning import services as planning
 from app.domain.planning.estimate import Estimate
 from app.domain.planning.forecast import Forecast
-from app.lib.auth import user_zone
 from app.lib.htmx import page
 
 CurrentUserDep = NamedDependency[CurrentUser]

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from app.domain.planning.forecast import BURN_DAYS, ProjectTime
-from app.domain.productivity.compute import load_start_date, tally
-from app.domain.productivity.schemas import EntryRow
+from app.domain.productivity.tally import load_start_date, tally
+from app.domain.tracking.schemas import EntryRow
 from app.lib.time import get_zone_or_utc, local_date, local_day_start, to_micros
 
 __all__ = ["project_time", "span_first_day", "span_start"]

@@ -9,7 +9,7 @@ that span (docs/planning.md, "Time, days and rounding").
 That sum reads every old entry of the project (a ten-year project: ~10,000 rows,
 ~13 ms on SQLite), so it is cached under the user's history version: the span starts
 83 days back, and every write touching days older than 81 days bumps that version
-(`tracking.rollups.refresh_days`), as a change of zone or an import does.
+(`app.db.rollups.refresh_days`), as a change of zone or an import does.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.rawsql import bind_utc as _bind
+from app.db.rawsql import read_utc as _utc
 from app.domain.planning.estimate import TaskTime
 from app.domain.planning.forecast import ProjectTime
 from app.domain.planning.inputs import project_time, span_start
-from app.domain.productivity.queries import _bind, _utc, load_entries
+from app.domain.tracking.reads import load_entries
 from app.lib import cache as cache_lib
 
 __all__ = ["load_project_time", "load_task_times"]

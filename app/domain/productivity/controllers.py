@@ -17,7 +17,7 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.services import PERIODS, ProductivityService, parse_period
 from app.domain.productivity.sessions import SessionInsights
-from app.lib.auth import settings_of
+from app.lib.csrf import settings_of
 from app.lib.errors import NotFoundError
 from app.lib.htmx import page
 

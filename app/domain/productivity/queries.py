@@ -16,15 +16,19 @@ import msgspec
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Goal, GoalTarget, Project, Task, TimeEntry, WeeklyTimeGoal
+from app.db.models import Project, Task, TimeEntry, WeeklyTimeGoal
+from app.db.rawsql import bind_utc
+from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import needed_range
+from app.domain.goals.queries import load_completed_tasks, load_goals
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.compute import HistorySummary, load_start_date
-from app.domain.productivity.schemas import ActiveTimer, EntryRow, ProjectInfo, UserPrefs
-from app.domain.tracking import rollups
+from app.domain.productivity.history import history_summary_cached
+from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
+from app.domain.productivity.streak import HistorySummary
+from app.domain.productivity.tally import load_start_date
+from app.domain.tracking.reads import load_entries
+from app.domain.tracking.schemas import EntryRow
 from app.lib.time import get_zone, iso_monday, local_day_start
-
-MAX_ENTRY = timedelta(days=7)
 
 
 class Inputs(msgspec.Struct):
@@ -37,109 +41,9 @@ class Inputs(msgspec.Struct):
     completed_tasks: list[CompletedTask]
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A datetime column read without type processing: aware datetimes on PostgreSQL,
-    'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC on SQLite (DateTimeUTC's storage)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    # Appending the offset is ten times cheaper than .replace(tzinfo=UTC) afterwards.
-    return datetime.fromisoformat(value + "+00:00")
-
-
-async def load_entries(
-    db: AsyncSession, user_id: int, lo: datetime, hi: datetime, *, with_outcome: bool = False
-) -> list[EntryRow]:
-    """Entries overlapping [lo, hi), the running timer included.
-
-    The hot query of a cold stats call: it reads plain columns and converts the two
-    datetimes itself, several times cheaper than per-row type processing.
-    """
-    params = {"uid": user_id, "lo": _bind(db, lo - MAX_ENTRY), "hi": _bind(db, hi)}
-    rows = await db.execute(_ENTRIES_OUTCOME_SQL if with_outcome else _ENTRIES_SQL, params)
-    out: list[EntryRow] = []
-    for ident, project_id, raw_start, raw_end, billable, *outcome in rows:
-        has_outcome = bool(outcome and outcome[0])
-        start, end = _utc(raw_start), _utc(raw_end)
-        if start is None or (end is not None and end <= lo):
-            continue
-        out.append(EntryRow(ident, project_id, start, end, bool(billable), bool(has_outcome)))
-    return out
-
-
-# Answered from ix_time_entries_user_start_cover alone (no table row is read).
-_ENTRIES_SQL = text(
-    "SELECT id, project_id, start_time, end_time, billable "
-    "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
-)
-# Session insights also need to know whether each session recorded an outcome.
-_ENTRIES_OUTCOME_SQL = text(
-    "SELECT id, project_id, start_time, end_time, billable, "
-    "CASE WHEN TRIM(outcome) <> '' THEN 1 ELSE 0 END "
-    "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
-)
-
-
-def _bind(db: AsyncSession, value: datetime) -> datetime | str:
-    """Bind a UTC datetime the way DateTimeUTC stores it (text on SQLite)."""
-    value = value.astimezone(UTC)
-    if db.bind is not None and db.bind.dialect.name == "sqlite":
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return value
-
-
 async def load_projects(db: AsyncSession, user_id: int) -> dict[int, ProjectInfo]:
     rows = await db.execute(select(Project.id, Project.name, Project.color).where(Project.user_id == user_id))
     return {pid: ProjectInfo(pid, name, color) for pid, name, color in rows}
-
-
-async def load_goals(db: AsyncSession, user_id: int) -> list[GoalDef]:
-    """Every goal of the user with its target history, in one query."""
-    rows = await db.execute(
-        select(
-            Goal.id,
-            Goal.name,
-            Goal.metric,
-            Goal.period,
-            Goal.direction,
-            Goal.project_id,
-            GoalTarget.effective_from,
-            GoalTarget.target,
-        )
-        .outerjoin(GoalTarget, GoalTarget.goal_id == Goal.id)
-        .where(Goal.user_id == user_id)
-        .order_by(Goal.id, GoalTarget.effective_from)
-    )
-    goals: dict[int, tuple[tuple[str, str, str, str, int | None], list[tuple[date, float]]]] = {}
-    for gid, name, metric, period, direction, project_id, effective_from, target in rows:
-        head, targets = goals.setdefault(gid, ((name, metric, period, direction, project_id), []))
-        if effective_from is not None:
-            targets.append((effective_from, float(target)))
-    return [
-        GoalDef(
-            id=gid,
-            name=head[0],
-            metric=head[1],
-            period=head[2],
-            direction=head[3],
-            project_id=head[4],
-            targets=tuple(targets),
-        )
-        for gid, (head, targets) in goals.items()
-    ]
-
-
-async def load_completed_tasks(db: AsyncSession, user_id: int, lo: datetime, hi: datetime) -> list[CompletedTask]:
-    rows = await db.execute(
-        select(Task.id, Task.project_id, Task.completed_at).where(
-            Task.user_id == user_id,
-            Task.completed_at.is_not(None),
-            Task.completed_at >= lo,
-            Task.completed_at < hi,
-        )
-    )
-    return [CompletedTask(i, p, c) for i, p, c in rows if c is not None]
 
 
 async def active_timer(
@@ -217,7 +121,7 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date, tasks_lo: 
         tasks = await load_completed_tasks(db, user_id, tasks_lo, tasks_hi)
         return Meta(await load_projects(db, user_id), week_goal, goals, tasks)
     week: date | str = week_start.isoformat() if dialect == "sqlite" else week_start
-    params = {"uid": user_id, "week": week, "tlo": _bind(db, tasks_lo), "thi": _bind(db, tasks_hi)}
+    params = {"uid": user_id, "week": week, "tlo": bind_utc(db, tasks_lo), "thi": bind_utc(db, tasks_hi)}
     row = (await db.execute(_META_SQL[dialect], params)).one()
     projects_json, week_goal, goals_json, tasks_json = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
@@ -282,6 +186,6 @@ async def load_inputs(
     goal_range = needed_range(meta.goals, today)
     first = min(load_start, goal_range[0])
     entries = await load_entries(db, user_id, local_day_start(first, zone), now + timedelta(seconds=1))
-    history = await rollups.history_summary_cached(db, user_id, prefs, load_start)
+    history = await history_summary_cached(db, user_id, prefs, load_start)
     timer = await active_timer(db, entries, meta.projects, zone_name, now)
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, meta.completed_tasks)

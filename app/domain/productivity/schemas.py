@@ -6,36 +6,19 @@ Structs encoded by the JSON API and rendered by the HTML fragments.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import msgspec
 
-# ---------------------------------------------------------------- inputs
+from app.domain.goals.schemas import GoalProgress
 
-
-class EntryRow(msgspec.Struct, frozen=True, gc=False):
-    """One time entry as the computation needs it. `end` None = the running timer."""
-
-    id: int
-    project_id: int | None
-    start: datetime  # aware, UTC
-    end: datetime | None  # aware, UTC
-    billable: bool
-    has_outcome: bool = False
+# ---------------------------------------------------------------- inputs (the entry read model is tracking's EntryRow)
 
 
 class ProjectInfo(msgspec.Struct, frozen=True, gc=False):
     id: int
     name: str
     color: str
-
-
-class UserPrefs(msgspec.Struct, frozen=True, gc=False):
-    timezone: str  # IANA name, already resolved (User.timezone else MOMENTUM_TIMEZONE)
-    standard_hours_per_day: float = 8.0
-    working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays
-    streak_min_minutes: int = 0  # a day counts for the streak with at least this many minutes (0 = any time)
-    streak_skip_non_working: bool = False  # non-working days neither break nor extend a streak
 
 
 # ---------------------------------------------------------------- outputs
@@ -117,21 +100,6 @@ class Insight(msgspec.Struct, frozen=True):
     kind: str
     text: str
     value: int
-
-
-class GoalProgress(msgspec.Struct, frozen=True):
-    id: int
-    name: str
-    metric: str
-    period: str
-    direction: str
-    project_id: int | None
-    period_start: date
-    period_end: date  # inclusive last local day of the period
-    target: float
-    achieved: float
-    percent: int
-    status: str  # at_least: achieved | on_track | behind ; at_most: within | exceeded
 
 
 class StatsPayload(msgspec.Struct, frozen=True):

@@ -19,9 +19,10 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress
 from app.domain.productivity import queries
-from app.domain.productivity.compute import compute_stats
+from app.domain.productivity.figures import compute_stats
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.sessions import SessionInsights, compute_session_insights
+from app.domain.tracking.reads import load_entries
 from app.lib import cache as cache_lib
 from app.lib.errors import ValidationError
 from app.lib.time import get_zone, local_day_start
@@ -130,7 +131,7 @@ class ProductivityService:
                 return _sessions_decoder.decode(cached)
         start = today - timedelta(days=period - 1)
         async with self.open_db() as db:
-            entries = await queries.load_entries(
+            entries = await load_entries(
                 db, user.id, local_day_start(start, get_zone(prefs.timezone)), now, with_outcome=True
             )
         result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)

@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.domain.productivity.schemas import EntryRow, Insight, UserPrefs
+from app.domain.accounts.schemas import UserPrefs
+from app.domain.productivity.schemas import Insight
+from app.domain.tracking.schemas import EntryRow
 from app.lib.numbers import round_half_up
 from app.lib.time import UTC, get_zone_or_utc, local_date, local_day_start, split_by_hour
 

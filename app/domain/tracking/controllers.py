@@ -1,17 +1,22 @@
-"""The tracking JSON API (CONTRACT section 3): projects, tasks, entries, timer, weekly goals."""
+"""The tracking JSON API (CONTRACT section 3): projects, tasks, entries, timer."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.freshness import commit_and_refresh
+from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.tracking import services as svc
+from app.domain.tracking import entries as entry_svc
+from app.domain.tracking import projects as project_svc
+from app.domain.tracking import timer as timer_svc
+from app.domain.tracking import validation as checks
 from app.domain.tracking.schemas import (
     EntryCreate,
     EntryOut,
@@ -27,10 +32,7 @@ from app.domain.tracking.schemas import (
     TimerStart,
     TimerState,
     TimerStop,
-    WeeklyGoalOut,
-    WeeklyGoalPut,
 )
-from app.lib.auth import user_zone
 from app.lib.errors import ValidationError
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -44,7 +46,7 @@ def parse_query_datetime(value: str | None, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError as exc:
         raise ValidationError("must be an RFC 3339 datetime with an offset", field=field) from exc
-    return svc.require_aware(parsed, field)
+    return checks.require_aware(parsed, field)
 
 
 class ProjectsApi(Controller):
@@ -53,15 +55,15 @@ class ProjectsApi(Controller):
 
     @get("/", summary="List projects")
     async def list_projects(self, current_user: CurrentUserDep, db_session: DB) -> list[ProjectOut]:
-        counts = await svc.project_entry_counts(db_session, current_user.id)
-        projects = await svc.list_projects(db_session, current_user.id)
-        return [svc.project_out(p, counts.get(p.id, 0)) for p in projects]
+        counts = await project_svc.project_entry_counts(db_session, current_user.id)
+        projects = await project_svc.list_projects(db_session, current_user.id)
+        return [project_svc.project_out(p, counts.get(p.id, 0)) for p in projects]
 
     @post("/", status_code=201, summary="Create a project")
     async def create_project(
         self, data: JSONBody[ProjectCreate], current_user: CurrentUserDep, db_session: DB
     ) -> ProjectOut:
-        project = await svc.create_project(
+        project = await project_svc.create_project(
             db_session,
             current_user.id,
             name=data.name,
@@ -69,20 +71,20 @@ class ProjectsApi(Controller):
             billable=data.billable,
             archived=data.archived,
         )
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.project_out(project, 0)
+        await commit_and_refresh(db_session, current_user.id)
+        return project_svc.project_out(project, 0)
 
     @get("/{project_id:int}", summary="Get a project")
     async def get_project(self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
-        return svc.project_out(await svc.get_project(db_session, current_user.id, project_id))
+        return project_svc.project_out(await project_svc.get_project(db_session, current_user.id, project_id))
 
     @patch("/{project_id:int}", summary="Change a project")
     async def update_project(
         self, project_id: FromPath[int], data: JSONBody[ProjectUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> ProjectOut:
-        project = await svc.update_project(db_session, current_user.id, project_id, svc.unset_to_dict(data))
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.project_out(project)
+        project = await project_svc.update_project(db_session, current_user.id, project_id, checks.unset_to_dict(data))
+        await commit_and_refresh(db_session, current_user.id)
+        return project_svc.project_out(project)
 
     @delete(
         "/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries"
@@ -90,10 +92,10 @@ class ProjectsApi(Controller):
     async def delete_project(
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[ProjectOut | None]:
-        archived = await svc.delete_project(db_session, current_user.id, project_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        archived = await project_svc.delete_project(db_session, current_user.id, project_id)
+        await commit_and_refresh(db_session, current_user.id)
         if archived is not None:
-            return Response(svc.project_out(archived), status_code=200)
+            return Response(project_svc.project_out(archived), status_code=200)
         return Response(None, status_code=204)
 
 
@@ -110,28 +112,28 @@ class TasksApi(Controller):
         status: FromQuery[str | None] = None,
     ) -> list[TaskOut]:
         return [
-            svc.task_out(t)
-            for t in await svc.list_tasks(db_session, current_user.id, project_id=project_id, status=status)
+            project_svc.task_out(t)
+            for t in await project_svc.list_tasks(db_session, current_user.id, project_id=project_id, status=status)
         ]
 
     @post("/", status_code=201, summary="Create a task")
     async def create_task(self, data: JSONBody[TaskCreate], current_user: CurrentUserDep, db_session: DB) -> TaskOut:
-        task = await svc.create_task(db_session, current_user.id, project_id=data.project_id, name=data.name)
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.task_out(task)
+        task = await project_svc.create_task(db_session, current_user.id, project_id=data.project_id, name=data.name)
+        await commit_and_refresh(db_session, current_user.id)
+        return project_svc.task_out(task)
 
     @patch("/{task_id:int}", summary="Change a task (status todo/done)")
     async def update_task(
         self, task_id: FromPath[int], data: JSONBody[TaskUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> TaskOut:
-        task = await svc.update_task(db_session, current_user.id, task_id, svc.unset_to_dict(data))
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.task_out(task)
+        task = await project_svc.update_task(db_session, current_user.id, task_id, checks.unset_to_dict(data))
+        await commit_and_refresh(db_session, current_user.id)
+        return project_svc.task_out(task)
 
     @delete("/{task_id:int}", status_code=204, summary="Delete a task")
     async def delete_task(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
-        await svc.delete_task(db_session, current_user.id, task_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await project_svc.delete_task(db_session, current_user.id, task_id)
+        await commit_and_refresh(db_session, current_user.id)
 
 
 class EntriesApi(Controller):
@@ -150,7 +152,7 @@ class EntriesApi(Controller):
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> EntryPage:
-        rows, next_cursor = await svc.list_entries(
+        rows, next_cursor = await entry_svc.list_entries(
             db_session,
             current_user.id,
             start=parse_query_datetime(start, "start"),
@@ -159,16 +161,16 @@ class EntriesApi(Controller):
             limit=limit,
             cursor=cursor,
         )
-        names = await svc.names_for(db_session, rows)
+        names = await entry_svc.names_for(db_session, rows)
         zone = user_zone(request, current_user)
-        return EntryPage(items=[svc.entry_out(e, zone, names) for e in rows], next_cursor=next_cursor)
+        return EntryPage(items=[entry_svc.entry_out(e, zone, names) for e in rows], next_cursor=next_cursor)
 
     @post("/", status_code=201, summary="Create a completed entry")
     async def create_entry(
         self, request: Request[Any, Any, Any], data: JSONBody[EntryCreate], current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
         zone = user_zone(request, current_user)
-        entry = await svc.create_entry(
+        entry = await entry_svc.create_entry(
             db_session,
             current_user,
             zone,
@@ -181,15 +183,16 @@ class EntriesApi(Controller):
             outcome=data.outcome,
             tags=data.tags,
         )
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
+        await commit_and_refresh(db_session, current_user.id)
+        return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
 
     @get("/{entry_id:int}", summary="Get an entry")
     async def get_entry(
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
-        entry = await svc.get_entry(db_session, current_user.id, entry_id)
-        return svc.entry_out(entry, user_zone(request, current_user), await svc.names_for(db_session, [entry]))
+        entry = await entry_svc.get_entry(db_session, current_user.id, entry_id)
+        names = await entry_svc.names_for(db_session, [entry])
+        return entry_svc.entry_out(entry, user_zone(request, current_user), names)
 
     @patch("/{entry_id:int}", summary="Change an entry")
     async def update_entry(
@@ -201,16 +204,16 @@ class EntriesApi(Controller):
         db_session: DB,
     ) -> EntryOut:
         zone = user_zone(request, current_user)
-        entry = await svc.update_entry(db_session, current_user, zone, entry_id, svc.unset_to_dict(data))
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
+        entry = await entry_svc.update_entry(db_session, current_user, zone, entry_id, checks.unset_to_dict(data))
+        await commit_and_refresh(db_session, current_user.id)
+        return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
 
     @delete("/{entry_id:int}", status_code=204, summary="Delete an entry")
     async def delete_entry(
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> None:
-        await svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
+        await commit_and_refresh(db_session, current_user.id)
 
 
 class TimerApi(Controller):
@@ -219,10 +222,10 @@ class TimerApi(Controller):
 
     @get("/", summary="The running timer, if any")
     async def status(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> TimerState:
-        entry = await svc.running_entry(db_session, current_user.id)
+        entry = await timer_svc.running_entry(db_session, current_user.id)
         if entry is None:
             return TimerState(active_timer=None)
-        return TimerState(active_timer=await svc.timer_out(db_session, entry, user_zone(request, current_user)))
+        return TimerState(active_timer=await timer_svc.timer_out(db_session, entry, user_zone(request, current_user)))
 
     @post("/start", status_code=201, summary="Start the timer (409 if one is running)")
     async def start(
@@ -233,7 +236,7 @@ class TimerApi(Controller):
         data: JSONBody[TimerStart | None] = None,
     ) -> TimerOut:
         body = data or TimerStart()
-        entry = await svc.start_timer(
+        entry = await timer_svc.start_timer(
             db_session,
             current_user.id,
             project_id=body.project_id,
@@ -241,8 +244,8 @@ class TimerApi(Controller):
             notes=body.notes,
             billable=body.billable,
         )
-        out = await svc.timer_out(db_session, entry, user_zone(request, current_user))
-        await svc.commit_and_refresh(db_session, current_user.id)
+        out = await timer_svc.timer_out(db_session, entry, user_zone(request, current_user))
+        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
@@ -254,31 +257,7 @@ class TimerApi(Controller):
         data: JSONBody[TimerStop | None] = None,
     ) -> EntryOut:
         zone = user_zone(request, current_user)
-        entry = await svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
-        out = svc.entry_out(entry, zone, await svc.names_for(db_session, [entry]))
-        await svc.commit_and_refresh(db_session, current_user.id)
+        entry = await timer_svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
+        out = entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
+        await commit_and_refresh(db_session, current_user.id)
         return out
-
-
-class WeeklyGoalsApi(Controller):
-    path = "/api/weekly-goals"
-    tags = ["weekly goals"]
-
-    @get("/", summary="List weekly time goals")
-    async def list_goals(self, current_user: CurrentUserDep, db_session: DB) -> list[WeeklyGoalOut]:
-        return [svc.weekly_goal_out(g) for g in await svc.list_weekly_goals(db_session, current_user.id)]
-
-    @put("/{week_start:str}", summary="Set the goal of a week (week_start is a Monday)")
-    async def put_goal(
-        self, week_start: FromPath[str], data: JSONBody[WeeklyGoalPut], current_user: CurrentUserDep, db_session: DB
-    ) -> WeeklyGoalOut:
-        goal = await svc.put_weekly_goal(
-            db_session, current_user.id, svc.parse_week_start(week_start), data.target_hours
-        )
-        await svc.commit_and_refresh(db_session, current_user.id)
-        return svc.weekly_goal_out(goal)
-
-    @delete("/{week_start:str}", status_code=204, summary="Remove the goal of a week")
-    async def delete_goal(self, week_start: FromPath[str], current_user: CurrentUserDep, db_session: DB) -> None:
-        await svc.delete_weekly_goal(db_session, current_user.id, svc.parse_week_start(week_start))
-        await svc.commit_and_refresh(db_session, current_user.id)

@@ -27,7 +27,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -75,22 +76,6 @@ class DemoData(msgspec.Struct, frozen=True):
 
 # ---------------------------------------------------------------- vocabulary
 
-# Pleasant, clearly distinct colours; projects take distinct ones.
-_PALETTE = (
-    "#4f86c6",  # soft blue
-    "#e07a5f",  # terracotta
-    "#81b29a",  # sage
-    "#f2cc8f",  # sand
-    "#9b5de5",  # violet
-    "#00a6a6",  # teal
-    "#f15bb5",  # pink
-    "#3d405b",  # slate
-    "#ffb703",  # amber
-    "#8ab17d",  # leaf green
-    "#e76f51",  # burnt orange
-    "#6d597a",  # plum
-)
-
 
 @dataclass(frozen=True)
 class _Template:
@@ -99,208 +84,32 @@ class _Template:
     notes: tuple[str, ...]
 
 
-_CLIENT_TEMPLATES = (
-    _Template(
-        "Acme website redesign",
-        (
-            "Homepage layout",
-            "Navigation menu",
-            "Contact form",
-            "Accessibility audit",
-            "Blog templates",
-            "Image optimisation",
-            "Launch checklist",
-        ),
-        (
-            "Homepage hero section",
-            "Responsive tweaks for tablets",
-            "Call with Acme marketing",
-            "Fixing layout bugs in Safari",
-            "Design review with client",
-            "CMS content migration",
-        ),
-    ),
-    _Template(
-        "Northwind inventory API",
-        (
-            "Auth endpoints",
-            "Stock sync job",
-            "Rate limiting",
-            "OpenAPI docs",
-            "Load testing",
-            "Webhook retries",
-        ),
-        (
-            "Stock sync edge cases",
-            "Weekly sync with Northwind",
-            "Reviewing API pull requests",
-            "Debugging webhook retries",
-            "Writing integration tests",
-            "Query tuning",
-        ),
-    ),
-    _Template(
-        "Globex mobile app",
-        (
-            "Onboarding screens",
-            "Push notifications",
-            "Offline mode",
-            "App store release",
-            "Crash fixes",
-            "Dark mode",
-        ),
-        (
-            "Onboarding flow polish",
-            "Push notification setup",
-            "Release build for TestFlight",
-            "Crash report triage",
-            "Offline sync prototype",
-            "Sprint planning with Globex",
-        ),
-    ),
-    _Template(
-        "Initech data migration",
-        ("Schema mapping", "Export scripts", "Validation report", "Cut-over plan", "Cleanup jobs"),
-        (
-            "Mapping legacy tables",
-            "Dry run of the export",
-            "Data quality checks",
-            "Call with Initech IT",
-            "Fixing encoding issues",
-            "Cut-over rehearsal",
-        ),
-    ),
-    _Template(
-        "Umbrella analytics dashboard",
-        ("KPI definitions", "Chart components", "CSV export", "Caching layer", "User permissions"),
-        (
-            "KPI workshop with Umbrella",
-            "Chart component work",
-            "Slow query investigation",
-            "Dashboard demo prep",
-            "Permission model",
-            "Feedback round with stakeholders",
-        ),
-    ),
-    _Template(
-        "Hooli consulting retainer",
-        ("Architecture review", "Security review", "Team coaching", "Monthly report"),
-        (
-            "Architecture review notes",
-            "Pairing with the Hooli team",
-            "Security findings write-up",
-            "Monthly retainer report",
-            "Q&A call",
-        ),
-    ),
-)
+class _Vocabulary(msgspec.Struct, frozen=True):
+    """demo_vocabulary.json, beside this file: every word the demo account uses."""
 
-_INTERNAL_TEMPLATES = (
-    _Template(
-        "Internal tools",
-        ("Deploy script", "Backup checks", "Dependency upgrades", "CI speed-up", "Monitoring alerts"),
-        (
-            "Dependency upgrades",
-            "Flaky CI job",
-            "Improving the deploy script",
-            "Alert tuning",
-            "Housekeeping",
-        ),
-    ),
-    _Template(
-        "Open source",
-        ("Triage issues", "Release 2.0", "Docs examples", "Review contributions"),
-        (
-            "Issue triage",
-            "Reviewing a contributor PR",
-            "Release notes",
-            "Fixing a reported bug",
-            "Docs improvements",
-        ),
-    ),
-    _Template(
-        "Hiring",
-        ("Job description", "Screen candidates", "Interview loop", "Take-home review"),
-        ("Candidate interview", "Reviewing take-home exercise", "Screening CVs", "Hiring sync"),
-    ),
-    _Template(
-        "Learning",
-        ("Rust course", "Conference talks", "Reading list", "Postgres internals"),
-        (
-            "Course module",
-            "Watching a conference talk",
-            "Reading about query planning",
-            "Trying out a new library",
-            "Book chapter",
-        ),
-    ),
-    _Template(
-        "Marketing site",
-        ("Pricing page", "Case studies", "Newsletter", "SEO fixes"),
-        ("Case study draft", "Newsletter issue", "Pricing page copy", "SEO audit fixes"),
-    ),
-    _Template(
-        "Documentation",
-        ("Onboarding guide", "API reference", "Runbooks", "Architecture notes"),
-        (
-            "Onboarding guide update",
-            "Runbook for incidents",
-            "API reference cleanup",
-            "Architecture decision record",
-        ),
-    ),
-    _Template(
-        "Product research",
-        ("User interviews", "Competitor review", "Roadmap draft"),
-        ("User interview", "Competitor review", "Synthesising interview notes", "Roadmap brainstorm"),
-    ),
-)
+    palette: tuple[str, ...]  # pleasant, clearly distinct colours; projects take distinct ones
+    client_projects: tuple[dict[str, Any], ...]
+    internal_projects: tuple[dict[str, Any], ...]
+    generic_notes: tuple[str, ...]
+    no_project_notes: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    topic_tags: tuple[str, ...]
 
-_GENERIC_NOTES = (
-    "Code review",
-    "Bug fixing",
-    "Refactoring",
-    "Writing tests",
-    "Planning the week",
-    "Pairing session",
-    "Reading up on the spec",
-    "Small fixes",
-    "Follow-ups from the meeting",
-)
 
-_NO_PROJECT_NOTES = (
-    "Email and inbox",
-    "Team standup",
-    "1:1 with manager",
-    "Expense reports",
-    "Admin",
-    "All-hands meeting",
-    "Calendar and planning",
-    "Slack catch-up",
-)
+def _template(raw: dict[str, Any]) -> _Template:
+    return _Template(str(raw["name"]), tuple(raw["tasks"]), tuple(raw["notes"]))
 
-_OUTCOMES = (
-    "Merged the pull request",
-    "Draft sent for review",
-    "Fixed the failing tests",
-    "Deployed to staging",
-    "Decided on an approach",
-    "Closed three tickets",
-    "Prototype works end to end",
-    "Wrote up meeting notes",
-    "Found the root cause",
-    "Shipped to production",
-    "Agreed next steps with the client",
-    "Finished the first draft",
-    "Cut the query time in half",
-    "Opened follow-up issues",
-    "Checklist complete",
-    "Estimate sent",
-    "Design approved",
-    "Release tagged",
-)
 
-_TOPIC_TAGS = ("review", "bugfix", "planning", "research", "writing")
+_VOCABULARY = msgspec.json.decode(
+    (Path(__file__).with_name("demo_vocabulary.json")).read_bytes(), type=_Vocabulary
+)
+_PALETTE = _VOCABULARY.palette
+_CLIENT_TEMPLATES = tuple(_template(t) for t in _VOCABULARY.client_projects)
+_INTERNAL_TEMPLATES = tuple(_template(t) for t in _VOCABULARY.internal_projects)
+_GENERIC_NOTES = _VOCABULARY.generic_notes
+_NO_PROJECT_NOTES = _VOCABULARY.no_project_notes
+_OUTCOMES = _VOCABULARY.outcomes
+_TOPIC_TAGS = _VOCABULARY.topic_tags
 
 
 # ---------------------------------------------------------------- the plan

@@ -15,9 +15,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.freshness import commit_and_refresh
+from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.tracking import services as svc
-from app.lib.auth import user_zone
+from app.domain.tracking import entries as entry_svc
+from app.domain.tracking import projects as project_svc
+from app.domain.tracking import timer as timer_svc
+from app.domain.tracking import validation as checks
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import get_zone, local_day_bounds, resolve_local
@@ -88,15 +92,15 @@ class TrackingPages(Controller):
     ) -> Template:
         zone_name = user_zone(request, user)
         zone = get_zone(zone_name)
-        now = svc.utcnow()
+        now = checks.utcnow()
         today = now.astimezone(zone).date()
         start, end = local_day_bounds(today, zone)
-        entries, _ = await svc.list_entries(db, user.id, start=start, end=end, limit=500)
+        entries, _ = await entry_svc.list_entries(db, user.id, start=start, end=end, limit=500)
         completed = [e for e in entries if e.end_time is not None]
-        names = await svc.names_for(db, entries)
-        running = await svc.running_entry(db, user.id)
-        timer = await svc.timer_out(db, running, zone_name, now) if running else None
-        projects = await svc.list_projects(db, user.id)
+        names = await entry_svc.names_for(db, entries)
+        running = await timer_svc.running_entry(db, user.id)
+        timer = await timer_svc.timer_out(db, running, zone_name, now) if running else None
+        projects = await project_svc.list_projects(db, user.id)
         today_seconds = sum(
             (min(e.end_time, end) - max(e.start_time, start)).total_seconds() for e in completed if e.end_time
         )
@@ -110,7 +114,7 @@ class TrackingPages(Controller):
             "pages/home.html.j2",
             status_code=status_code,
             timer=timer,
-            entries=[svc.entry_out(e, zone_name, names) for e in completed],
+            entries=[entry_svc.entry_out(e, zone_name, names) for e in completed],
             projects=projects,
             today=today,
             today_seconds=today_seconds,
@@ -128,10 +132,10 @@ class TrackingPages(Controller):
     async def timer_partial(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Template:
-        running = await svc.running_entry(db_session, current_user.id)
+        running = await timer_svc.running_entry(db_session, current_user.id)
         zone_name = user_zone(request, current_user)
-        timer = await svc.timer_out(db_session, running, zone_name) if running else None
-        projects = await svc.list_projects(db_session, current_user.id)
+        timer = await timer_svc.timer_out(db_session, running, zone_name) if running else None
+        projects = await project_svc.list_projects(db_session, current_user.id)
         return page(request, "partials/tracking/timer.html.j2", timer=timer, projects=projects)
 
     @post("/timer/start", name="tracking:timer-start")
@@ -140,17 +144,17 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         try:
-            await svc.start_timer(
+            await timer_svc.start_timer(
                 db_session,
                 current_user.id,
                 project_id=form_int(form, "project_id"),
-                notes=svc.clean_text(form_str(form, "notes"), "notes"),
+                notes=checks.clean_text(form_str(form, "notes"), "notes"),
             )
         except AppError as exc:
             return await self._home(
                 request, current_user, db_session, {exc.field or "timer": exc.message}, status_code=422
             )
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @post("/timer/stop", name="tracking:timer-stop")
@@ -159,10 +163,10 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         try:
-            await svc.stop_timer(db_session, current_user, user_zone(request, current_user))
+            await timer_svc.stop_timer(db_session, current_user, user_zone(request, current_user))
         except AppError as exc:
             return await self._home(request, current_user, db_session, {"timer": exc.message}, status_code=422)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     # ------------------------------------------------------------ entries
@@ -194,7 +198,7 @@ class TrackingPages(Controller):
         raw: dict[str, Any] = {}
         try:
             raw, parsed = self._entry_values(form, zone_name)
-            await svc.create_entry(
+            await entry_svc.create_entry(
                 db_session,
                 current_user,
                 zone_name,
@@ -209,7 +213,7 @@ class TrackingPages(Controller):
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @get("/entries", name="tracking:entries")
@@ -234,7 +238,7 @@ class TrackingPages(Controller):
             if end:
                 end_utc = local_day_bounds(_parse_date(end, "end"), zone)[1]
             pid = int(project_id) if project_id else None
-            rows, next_cursor = await svc.list_entries(
+            rows, next_cursor = await entry_svc.list_entries(
                 db_session,
                 current_user.id,
                 start=start_utc,
@@ -246,13 +250,13 @@ class TrackingPages(Controller):
         except (AppError, ValueError) as exc:
             errors["filter"] = exc.text if isinstance(exc, AppError) else "invalid filter"
             rows, next_cursor = [], None
-        names = await svc.names_for(db_session, rows)
-        projects = await svc.list_projects(db_session, current_user.id)
+        names = await entry_svc.names_for(db_session, rows)
+        projects = await project_svc.list_projects(db_session, current_user.id)
         return page(
             request,
             "pages/entries.html.j2",
             status_code=422 if errors else 200,
-            entries=[svc.entry_out(e, zone_name, names) for e in rows],
+            entries=[entry_svc.entry_out(e, zone_name, names) for e in rows],
             next_cursor=next_cursor,
             projects=projects,
             filters={"start": start or "", "end": end or "", "project_id": pid},
@@ -271,7 +275,7 @@ class TrackingPages(Controller):
         status_code: int = 200,
     ) -> Template:
         zone_name = user_zone(request, user)
-        entry = await svc.get_entry(db, user.id, entry_id)
+        entry = await entry_svc.get_entry(db, user.id, entry_id)
         values = form or {
             "project_id": entry.project_id,
             "start_time": local_input(entry.start_time, zone_name),
@@ -288,7 +292,7 @@ class TrackingPages(Controller):
             entry=entry,
             form=values,
             errors=errors or {},
-            projects=await svc.list_projects(db, user.id),
+            projects=await project_svc.list_projects(db, user.id),
             zone_name=zone_name,
         )
 
@@ -304,12 +308,12 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         zone_name = user_zone(request, current_user)
-        await svc.get_entry(db_session, current_user.id, entry_id)  # 404 before validation
+        await entry_svc.get_entry(db_session, current_user.id, entry_id)  # 404 before validation
         raw: dict[str, Any] = {}
         try:
             raw, parsed = self._entry_values(form, zone_name)
             parsed["billable"] = raw["billable"]
-            await svc.update_entry(db_session, current_user, zone_name, entry_id, parsed)
+            await entry_svc.update_entry(db_session, current_user, zone_name, entry_id, parsed)
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             if raw.get("project_id"):
@@ -317,7 +321,7 @@ class TrackingPages(Controller):
             return await self._edit_page(
                 request, current_user, db_session, entry_id, {exc.field or "form": exc.message}, raw, 422
             )
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
@@ -325,8 +329,8 @@ class TrackingPages(Controller):
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
-        await svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     # ------------------------------------------------------------ projects
@@ -340,9 +344,9 @@ class TrackingPages(Controller):
         form: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Template:
-        projects = await svc.list_projects(db, user.id)
-        counts = await svc.project_entry_counts(db, user.id)
-        tasks = await svc.list_tasks(db, user.id)
+        projects = await project_svc.list_projects(db, user.id)
+        counts = await project_svc.project_entry_counts(db, user.id)
+        tasks = await project_svc.list_tasks(db, user.id)
         by_project: dict[int, list[Any]] = {}
         for task in tasks:
             by_project.setdefault(task.project_id, []).append(task)
@@ -354,7 +358,7 @@ class TrackingPages(Controller):
             counts=counts,
             tasks=by_project,
             errors=errors or {},
-            form=form or {"color": await svc.next_color(db, user.id)},
+            form=form or {"color": await project_svc.next_color(db, user.id)},
         )
 
     @get("/projects", name="tracking:projects")
@@ -371,12 +375,14 @@ class TrackingPages(Controller):
         name, color, billable = form_str(form, "name"), form_str(form, "color"), form_bool(form, "billable")
         values = {"name": name, "color": color, "billable": billable}
         try:
-            await svc.create_project(db_session, current_user.id, name=name, color=color or None, billable=billable)
+            await project_svc.create_project(
+                db_session, current_user.id, name=name, color=color or None, billable=billable
+            )
         except AppError as exc:
             return await self._projects(
                 request, current_user, db_session, {exc.field or "form": exc.message}, values, 422
             )
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}", name="tracking:project-update")
@@ -388,7 +394,7 @@ class TrackingPages(Controller):
         db_session: DB,
     ) -> Response[Any]:
         form = await request.form()
-        await svc.get_project(db_session, current_user.id, project_id)
+        await project_svc.get_project(db_session, current_user.id, project_id)
         changes = {
             "name": form_str(form, "name"),
             "color": form_str(form, "color"),
@@ -396,18 +402,18 @@ class TrackingPages(Controller):
             "archived": form_bool(form, "archived"),
         }
         try:
-            await svc.update_project(db_session, current_user.id, project_id, changes)
+            await project_svc.update_project(db_session, current_user.id, project_id, changes)
         except AppError as exc:
             return await self._projects(request, current_user, db_session, {f"p{project_id}": exc.text}, None, 422)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
     async def project_delete(
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
-        await svc.delete_project(db_session, current_user.id, project_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await project_svc.delete_project(db_session, current_user.id, project_id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks", name="tracking:task-create")
@@ -419,10 +425,12 @@ class TrackingPages(Controller):
             project_id = form_int(form, "project_id")
             if project_id is None:
                 raise ValidationError("is required", field="project_id")
-            await svc.create_task(db_session, current_user.id, project_id=project_id, name=form_str(form, "name"))
+            await project_svc.create_task(
+                db_session, current_user.id, project_id=project_id, name=form_str(form, "name")
+            )
         except AppError as exc:
             return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}", name="tracking:task-update")
@@ -431,18 +439,18 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         try:
-            await svc.update_task(db_session, current_user.id, task_id, {"status": form_str(form, "status")})
+            await project_svc.update_task(db_session, current_user.id, task_id, {"status": form_str(form, "status")})
         except AppError as exc:
             if exc.status_code == 404:
                 raise
             return await self._projects(request, current_user, db_session, {"task": exc.text}, None, 422)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
     async def task_delete(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
-        await svc.delete_task(db_session, current_user.id, task_id)
-        await svc.commit_and_refresh(db_session, current_user.id)
+        await project_svc.delete_task(db_session, current_user.id, task_id)
+        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
 

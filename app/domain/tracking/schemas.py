@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
 
@@ -121,10 +120,15 @@ class TimerState(msgspec.Struct):
     active_timer: TimerOut | None
 
 
-class WeeklyGoalPut(msgspec.Struct, forbid_unknown_fields=True):
-    target_hours: Annotated[float, msgspec.Meta(ge=0, le=168)]
+# ---------------------------------------------------------------- the entry read model
 
 
-class WeeklyGoalOut(msgspec.Struct):
-    week_start: str
-    target_hours: float
+class EntryRow(msgspec.Struct, frozen=True, gc=False):
+    """One time entry as the computation needs it. `end` None = the running timer."""
+
+    id: int
+    project_id: int | None
+    start: datetime  # aware, UTC
+    end: datetime | None  # aware, UTC
+    billable: bool
+    has_outcome: bool = False

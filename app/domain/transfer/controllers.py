@@ -30,18 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.config import writing
 from app.db.models import TimeEntry
+from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.transfer.parsers import FORMAT_LABELS
-from app.domain.transfer.services import (
-    ImportProgress,
-    ImportResult,
-    ImportService,
-    backup_json_stream,
-    daily_csv_stream,
-    entries_csv_stream,
-)
+from app.domain.transfer.backup import backup_json_stream
+from app.domain.transfer.exporting import daily_csv_stream, entries_csv_stream
+from app.domain.transfer.importing import ImportService
+from app.domain.transfer.parsing import FORMAT_LABELS
+from app.domain.transfer.writer import ImportProgress, ImportResult
 from app.lib import cache as cache_lib
-from app.lib.auth import settings_of, user_zone
+from app.lib.csrf import settings_of
 from app.lib.errors import AppError, NotFoundError, ValidationError
 from app.lib.htmx import is_htmx, page
 from app.lib.time import all_timezones, get_zone, is_valid_timezone

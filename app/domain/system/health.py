@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.lib import metrics
+from app.domain.system import metrics
 
 
 @get("/healthz", include_in_schema=False, media_type=MediaType.JSON, sync_to_thread=False)

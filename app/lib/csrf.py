@@ -1,9 +1,9 @@
-"""Who is calling: the session cookie (browser) or `Authorization: Bearer` (scripts).
+"""What every request carries before anyone knows who sent it: the app settings, the
+bearer token, and the CSRF double-submit check.
 
-`provide_user` is the dependency every protected handler asks for by name
-(`current_user`). Cookie-authenticated unsafe requests must carry the CSRF token
-(see `csrf_guard`); token-authenticated ones need not, since a browser never
-attaches a bearer token on its own.
+Cookie-authenticated unsafe requests must carry the CSRF token (see `csrf_guard`);
+token-authenticated ones need not, since a browser never attaches a bearer token on
+its own. Who the caller is lives in `app/domain/accounts/auth.py`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import secrets
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 
-from app.domain.accounts import services as accounts
-from app.domain.accounts.schemas import CurrentUser
 from app.settings import Settings
 
 SESSION_COOKIE = "momentum_session"
@@ -24,16 +22,10 @@ CSRF_COOKIE = "momentum_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "_csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_STATE_KEY = "momentum_user"
 
 
 def settings_of(request: Request[Any, Any, Any]) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def user_zone(request: Request[Any, Any, Any], user: CurrentUser) -> str:
-    """The zone every figure of this user is counted in: User.timezone, else MOMENTUM_TIMEZONE."""
-    return user.zone_name(settings_of(request).timezone)
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -42,41 +34,6 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
-
-
-def session_token(request: Request[Any, Any, Any]) -> str | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
-    return accounts.unsign(settings_of(request).secret_key, raw)
-
-
-async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    """The caller, or None. Memoised on the request; no database session on a cache hit."""
-    state = request.scope.setdefault("state", {})
-    if _STATE_KEY in state:
-        return state[_STATE_KEY]  # type: ignore[no-any-return]
-    user: CurrentUser | None = None
-    maker = request.app.state["sessionmaker"]
-    token = bearer_token(request)
-    if token is not None:
-        user = await accounts.user_for_credential("t", token, maker)
-    else:
-        raw = session_token(request)
-        if raw is not None:
-            user = await accounts.user_for_credential("s", raw, maker)
-    state[_STATE_KEY] = user
-    return user
-
-
-async def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = await resolve_user(request)
-    if user is None:
-        raise NotAuthorizedException("authentication required")
-    return user
-
-
-# ------------------------------------------------------------------ CSRF (double submit)
 
 
 def csrf_token_for(request: Request[Any, Any, Any]) -> str:

@@ -4,6 +4,9 @@ user's whole history (so a cold stats call never scans ten years of entries).
 Maintained inside the writing transaction: after any entry write the days the old
 and the new interval touch are recomputed from the entries themselves, so the rollup
 can never drift by accumulation errors. A change of time zone rebuilds it whole.
+
+The db layer: it imports only `app.lib` and `app.db.models`. The cached streak summary
+built on `history` is `app/domain/productivity/history.py`.
 """
 
 from __future__ import annotations
@@ -12,28 +15,29 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-import msgspec
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DayTotal, TimeEntry
-from app.domain.productivity.compute import HistorySummary, summarize_history
-from app.domain.productivity.schemas import UserPrefs
-from app.lib import cache as cache_lib
 from app.lib.time import get_zone, local_date, local_day_bounds, split_by_day
 
 Interval = tuple[datetime, datetime | None]
 
 # Session flag: this transaction changed days old enough to be part of the cached
-# history (see history_summary_cached); commit_and_refresh bumps the history version after
+# history (see productivity's history_summary_cached); app/db/freshness.py bumps the history version after
 # the commit. Stats windows start at least 83 days back; 81 leaves slack for zones.
 HISTORY_CHANGED = "momentum_history_changed"
 HISTORY_HORIZON_DAYS = 81
 HISTORY_TTL_SECONDS = 24 * 3600
 
 
-async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals: Iterable[Interval]) -> None:
-    """Recompute the rollup for every local day touched by `intervals` (running ones ignored)."""
+async def refresh_days(
+    db: AsyncSession, user_id: int, zone_name: str, intervals: Iterable[Interval], *, today: datetime | None = None
+) -> None:
+    """Recompute the rollup for every local day touched by `intervals` (running ones ignored).
+
+    `today`: the instant that decides which days count as old history (default: now).
+    """
     zone = get_zone(zone_name)
     days: set[date] = set()
     for start, end in intervals:
@@ -47,7 +51,7 @@ async def refresh_days(db: AsyncSession, user_id: int, zone_name: str, intervals
     if not days:
         return
     first, last = min(days), max(days)
-    if first <= datetime.now(UTC).astimezone(zone).date() - timedelta(days=HISTORY_HORIZON_DAYS):
+    if first <= (today or datetime.now(UTC)).astimezone(zone).date() - timedelta(days=HISTORY_HORIZON_DAYS):
         db.info[HISTORY_CHANGED] = True
     lo, _ = local_day_bounds(first, zone)
     _, hi = local_day_bounds(last, zone)
@@ -110,27 +114,3 @@ async def history(db: AsyncSession, user_id: int, before: date | None = None) ->
 
 def _is_sqlite(db: AsyncSession) -> bool:
     return db.bind is not None and db.bind.dialect.name == "sqlite"
-
-
-_summary_encoder = msgspec.msgpack.Encoder()
-_summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
-
-
-async def history_summary_cached(db: AsyncSession, user_id: int, prefs: UserPrefs, before: date) -> HistorySummary:
-    """The streak summary of the days before `before`, cached under the user's history
-    version (bumped only by writes that touch such old days), zone and streak rules.
-
-    A cold stats call after an ordinary edit (which touches recent days only) reads
-    this small summary instead of every tracked day of a long history.
-    """
-    version = await cache_lib.history_version(user_id)
-    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
-    key = f"hist:{user_id}:{version}:{prefs.timezone}:{before.isoformat()}:{rules}" if version else None
-    if key:
-        raw = await cache_lib.get_bytes(key)
-        if raw is not None:
-            return _summary_decoder.decode(raw)
-    summary = summarize_history(await history(db, user_id, before=before), before, prefs)
-    if key:
-        await cache_lib.set_bytes(key, _summary_encoder.encode(summary), HISTORY_TTL_SECONDS)
-    return summary

@@ -1,0 +1,39 @@
+"""The streak summary of a user's old history, cached (see docs/productivity.md).
+
+The day_totals rollup it reads is maintained by `app/db/rollups.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.rollups import HISTORY_TTL_SECONDS, history
+from app.domain.accounts.schemas import UserPrefs
+from app.domain.productivity.streak import HistorySummary, summarize_history
+from app.lib import cache as cache_lib
+
+_summary_encoder = msgspec.msgpack.Encoder()
+_summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
+
+
+async def history_summary_cached(db: AsyncSession, user_id: int, prefs: UserPrefs, before: date) -> HistorySummary:
+    """The streak summary of the days before `before`, cached under the user's history
+    version (bumped only by writes that touch such old days), zone and streak rules.
+
+    A cold stats call after an ordinary edit (which touches recent days only) reads
+    this small summary instead of every tracked day of a long history.
+    """
+    version = await cache_lib.history_version(user_id)
+    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
+    key = f"hist:{user_id}:{version}:{prefs.timezone}:{before.isoformat()}:{rules}" if version else None
+    if key:
+        raw = await cache_lib.get_bytes(key)
+        if raw is not None:
+            return _summary_decoder.decode(raw)
+    summary = summarize_history(await history(db, user_id, before=before), before, prefs)
+    if key:
+        await cache_lib.set_bytes(key, _summary_encoder.encode(summary), HISTORY_TTL_SECONDS)
+    return summary

@@ -1,0 +1,47 @@
+"""The entry read model: time entries as plain `EntryRow`s for the figures
+(productivity, goals), read without per-row ORM processing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.rawsql import bind_utc, read_utc
+from app.domain.tracking.schemas import EntryRow
+
+MAX_ENTRY = timedelta(days=7)
+
+
+async def load_entries(
+    db: AsyncSession, user_id: int, lo: datetime, hi: datetime, *, with_outcome: bool = False
+) -> list[EntryRow]:
+    """Entries overlapping [lo, hi), the running timer included.
+
+    The hot query of a cold stats call: it reads plain columns and converts the two
+    datetimes itself, several times cheaper than per-row type processing.
+    """
+    params = {"uid": user_id, "lo": bind_utc(db, lo - MAX_ENTRY), "hi": bind_utc(db, hi)}
+    rows = await db.execute(_ENTRIES_OUTCOME_SQL if with_outcome else _ENTRIES_SQL, params)
+    out: list[EntryRow] = []
+    for ident, project_id, raw_start, raw_end, billable, *outcome in rows:
+        has_outcome = bool(outcome and outcome[0])
+        start, end = read_utc(raw_start), read_utc(raw_end)
+        if start is None or (end is not None and end <= lo):
+            continue
+        out.append(EntryRow(ident, project_id, start, end, bool(billable), bool(has_outcome)))
+    return out
+
+
+# Answered from ix_time_entries_user_start_cover alone (no table row is read).
+_ENTRIES_SQL = text(
+    "SELECT id, project_id, start_time, end_time, billable "
+    "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
+)
+# Session insights also need to know whether each session recorded an outcome.
+_ENTRIES_OUTCOME_SQL = text(
+    "SELECT id, project_id, start_time, end_time, billable, "
+    "CASE WHEN TRIM(outcome) <> '' THEN 1 ELSE 0 END "
+    "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
+)

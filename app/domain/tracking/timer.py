@@ -1,0 +1,89 @@
+"""The live timer: one running entry per user (CONTRACT section 3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import rollups
+from app.db.models import TimeEntry
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.tracking.entries import names_for, resolve_refs
+from app.domain.tracking.schemas import TimerOut
+from app.domain.tracking.validation import (
+    check_interval,
+    clean_text,
+    iso_local,
+    require_aware,
+    utcnow,
+)
+from app.lib.errors import ConflictError, ValidationError
+
+
+async def running_entry(db: AsyncSession, user_id: int) -> TimeEntry | None:
+    return await db.scalar(select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.end_time.is_(None)))
+
+
+async def timer_out(db: AsyncSession, entry: TimeEntry, zone_name: str, now: datetime | None = None) -> TimerOut:
+    names = await names_for(db, [entry])
+    now = now or utcnow()
+    return TimerOut(
+        id=entry.id,
+        project_id=entry.project_id,
+        project_name=names.projects.get(entry.project_id) if entry.project_id else None,
+        task_id=entry.task_id,
+        task_name=names.tasks.get(entry.task_id) if entry.task_id else None,
+        start_time=iso_local(entry.start_time, zone_name),
+        elapsed_seconds=max(0, int((now - entry.start_time).total_seconds())),
+        notes=entry.notes,
+        billable=entry.billable,
+    )
+
+
+async def start_timer(
+    db: AsyncSession, user_id: int, *, project_id: int | None = None, task_id: int | None = None,
+    notes: str = "", billable: bool | None = None,
+) -> TimeEntry:
+    """Start the timer. The partial unique index decides races: of many concurrent
+    starts exactly one inserts; the others get ConflictError (409)."""
+    project, task = await resolve_refs(db, user_id, project_id, task_id)
+    if await running_entry(db, user_id) is not None:
+        raise ConflictError("a timer is already running")
+    entry = TimeEntry(
+        user_id=user_id,
+        project_id=project.id if project else None,
+        task_id=task.id if task else None,
+        start_time=utcnow().replace(microsecond=0),
+        end_time=None,
+        billable=billable if billable is not None else bool(project and project.billable),
+        notes=clean_text(notes, "notes"),
+        outcome="",
+        tags=[],
+    )
+    db.add(entry)
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        await db.rollback()
+        raise ConflictError("a timer is already running") from exc
+    return entry
+
+
+async def stop_timer(
+    db: AsyncSession, user: CurrentUser, zone_name: str, *, end: datetime | None = None
+) -> TimeEntry:
+    entry = await running_entry(db, user.id)
+    if entry is None:
+        raise ConflictError("no timer is running")
+    now = utcnow()
+    end = require_aware(end, "end_time") if end is not None else now
+    if end <= entry.start_time:
+        raise ValidationError("must be after the timer's start", field="end_time")
+    check_interval(entry.start_time, end, now)
+    entry.end_time = end
+    await db.flush()
+    await rollups.refresh_days(db, user.id, zone_name, [(entry.start_time, end)])
+    return entry

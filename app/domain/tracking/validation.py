@@ -1,0 +1,86 @@
+"""The field rules of CONTRACT section 2 shared by projects, tasks, entries and the timer:
+one check each, for the JSON API and the HTML forms alike; a violation raises
+ValidationError naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from app.lib.errors import ValidationError
+from app.lib.time import get_zone
+
+MAX_ENTRY = timedelta(days=7)
+FUTURE_SLACK = timedelta(minutes=5)
+MAX_TEXT = 2000
+MAX_TAGS = 20
+MAX_TAG_LEN = 40
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------ validation helpers
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError("must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)", field=field)
+    return value.astimezone(UTC)
+
+
+def clean_text(value: str, field: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise ValidationError(f"must be at most {MAX_TEXT} characters", field=field)
+    return value
+
+
+def clean_tags(tags: Sequence[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ValidationError("must be a list of strings", field="tags")
+        tag = tag.strip()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LEN:
+            raise ValidationError(f"each tag must be at most {MAX_TAG_LEN} characters", field="tags")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError(f"at most {MAX_TAGS} tags", field="tags")
+    return cleaned
+
+
+def check_interval(start: datetime, end: datetime | None, now: datetime) -> None:
+    """CONTRACT section 2: end > start, at most 7 days, end ≤ now + 5 min."""
+    if start > now + FUTURE_SLACK:
+        raise ValidationError("must not be in the future", field="start_time")
+    if end is None:
+        return
+    if end <= start:
+        raise ValidationError("must be after start_time", field="end_time")
+    if end - start > MAX_ENTRY:
+        raise ValidationError("an entry lasts at most 7 days", field="end_time")
+    if end > now + FUTURE_SLACK:
+        raise ValidationError("must not be more than 5 minutes in the future", field="end_time")
+
+
+def clean_name(name: str, field: str = "name", max_len: int = 120) -> str:
+    value = name.strip()
+    if not value or len(value) > max_len:
+        raise ValidationError(f"must be 1 to {max_len} characters", field=field)
+    return value
+
+
+def iso_local(value: datetime, zone_name: str) -> str:
+    return value.astimezone(get_zone(zone_name)).isoformat()
+
+
+def unset_to_dict(struct: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually sent."""
+    return {f: getattr(struct, f) for f in struct.__struct_fields__ if getattr(struct, f) is not msgspec.UNSET}

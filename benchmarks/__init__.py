@@ -1,0 +1,1 @@
+"""The benchmark behind `make bench` (`python -m benchmarks`); see benchmarks/cli.py."""
