@@ -27,6 +27,7 @@ from app.domain.system.health import healthz, metrics_endpoint, readyz
 from app.domain.system.metrics import request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
+from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
 from app.lib.cache import setup_cache
 from app.lib.csrf import csrf_guard
 from app.lib.htmx import error_response
@@ -55,6 +56,7 @@ def _route_handlers() -> list[object]:
         TimerApi,
         WeeklyGoalsApi,
         TrackingPages,
+        ProjectPages,
         ProductivityApi,
         ProductivityPages,
         InsightsApi,
@@ -68,6 +70,14 @@ def _route_handlers() -> list[object]:
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),
     ]
+
+
+def _providers() -> dict[str, object]:
+    """Higher areas' answers to lower areas' pages (the layers of tests/unit/test_architecture.py): the
+    Projects list (tracking) shows each project's budget status (planning)."""
+    from app.domain.planning.services import project_statuses
+
+    return {PROJECT_STATUSES: project_statuses}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -109,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
+                **_providers(),
             }
         ),
         debug=False,

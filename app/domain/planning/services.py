@@ -3,6 +3,7 @@ and everything the project page shows (docs/planning.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -30,6 +31,7 @@ __all__ = [
     "own_task",
     "project_forecast",
     "project_page",
+    "project_statuses",
     "task_estimate",
 ]
 
@@ -214,11 +216,16 @@ async def project_page(
 
 
 async def project_statuses(
-    db: AsyncSession, user: CurrentUser, zone_name: str, projects: list[Project], now: datetime
-) -> dict[int, Forecast]:
-    """The forecast of every project with a budget (the Projects list's status badges)."""
-    out: dict[int, Forecast] = {}
+    db: AsyncSession, user: CurrentUser, zone_name: str, projects: Sequence[Project], now: datetime
+) -> dict[int, str]:
+    """The forecast status of each project (the Projects list's badges): `no_budget` without a
+    budget, else the status of its forecast (CONTRACT 9). Registered for tracking's Projects
+    page by app/asgi.py, since tracking may not import planning (tests/unit/test_architecture.py)."""
+    out: dict[int, str] = {}
     for project in projects:
-        if project.budget_hours is not None:
-            out[project.id], _ = await _forecast(db, user, zone_name, project, now)
+        if project.budget_hours is None:
+            out[project.id] = "no_budget"
+        else:
+            forecast, _ = await _forecast(db, user, zone_name, project, now)
+            out[project.id] = forecast.status
     return out
