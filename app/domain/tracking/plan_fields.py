@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -119,7 +119,7 @@ def clean_estimate_minutes(value: Any) -> int | None:
 
 def clean_project_plan(changes: Mapping[str, Any]) -> dict[str, Any]:
     """The planning fields present in `changes`, checked (all before any is applied)."""
-    checks = {
+    checks: dict[str, Callable[[Any], Any]] = {
         "budget_hours": clean_budget_hours,
         "budget_period": clean_budget_period,
         "hourly_rate": clean_hourly_rate,
