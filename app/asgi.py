@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.db import uow
 from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
@@ -73,7 +74,7 @@ def _route_handlers() -> list[object]:
 
 
 def _providers() -> dict[str, object]:
-    """Higher areas' answers to lower areas' pages (the layers of tests/unit/test_architecture.py): the
+    """Higher areas' answers to lower areas' pages (docs/architecture.md, "Layers"): the
     Projects list (tracking) shows each project's budget status (planning)."""
     from app.domain.planning.services import project_statuses
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     setup_cache(settings.cache_url)
+    uow.configure(default_zone=settings.timezone)
     db_config = create_db_config(settings)
 
     @asynccontextmanager

@@ -53,8 +53,37 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection: "Connection", on: bool) -> None:
+    """Switch SQLite's foreign keys on the raw connection, outside any transaction.
+
+    Batch migrations rebuild a table (create, copy, drop, rename). With foreign keys on,
+    dropping the old `users` or `projects` table would cascade and delete every row that
+    references it — the documented SQLite recipe is to turn them off while migrating
+    (docs/setup.md, "Migrations").
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
 def do_run_migrations(connection: "Connection") -> None:
-    """Run migrations."""
+    """Run migrations (on SQLite with foreign keys off; see _sqlite_foreign_keys)."""
+    _sqlite_foreign_keys(connection, False)
+    try:
+        _run(connection)
+        if connection.dialect.name == "sqlite":
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            if problems:
+                raise RuntimeError(f"migration left rows with broken references: {problems[:5]}")
+    finally:
+        _sqlite_foreign_keys(connection, True)
+
+
+def _run(connection: "Connection") -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata_registry.get(config.bind_key),

@@ -24,12 +24,13 @@ out of every other module.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -43,6 +44,7 @@ from app.lib.errors import NotFoundError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Interval = tuple[datetime, datetime | None]
 
 MAX_ATTEMPTS = 4
@@ -72,6 +74,7 @@ class Work:
     data_version: int = 0
     events: list[Event] = field(default_factory=list)
     in_rule: bool = False
+    default_zone: str = "UTC"
     _after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def touched(self, start: datetime, end: datetime | None) -> None:
@@ -163,7 +166,16 @@ async def write(
     now: datetime | None = None,
     attempts: int = MAX_ATTEMPTS,
 ) -> T:
-    """Run `fn` as one serialised, retried unit of work of `user_id` (see the module doc)."""
+    """Run `fn` as one serialised, retried unit of work of `user_id` (see the module doc).
+
+    Inside a running unit of work on the same session (a service composed of other
+    services), `fn` simply joins it: one lock, one commit, one version bump.
+    """
+    outer = current_work(db)
+    if outer is not None:
+        if outer.user_id != user_id:
+            raise RuntimeError("one unit of work writes one user's data")
+        return await fn(outer)
     for attempt in range(1, attempts + 1):
         work = Work(db=db, user_id=user_id, now=now or utcnow(), source=source)
         try:
@@ -194,6 +206,7 @@ async def _attempt(db: AsyncSession, work: Work, fn: Callable[[Work], Awaitable[
         db.info.pop(_TOUCHED, None)
         version, zone = await lock_user(db, work.user_id)
         work.data_version = version
+        work.default_zone = _default_zone
         work.zone_name = zone or _default_zone
         result = await fn(work)
         await db.flush()
@@ -230,3 +243,42 @@ async def _after_commit_effects(work: Work, history_changed: bool) -> None:
             await hook(work)
         except Exception:
             log.exception("after-commit hook of user %s failed", work.user_id)
+
+
+U = TypeVar("U")  # the user: an id (int) or an object with `.id` (CurrentUser, User)
+
+
+def unit_of_work(
+    source: str = "api",
+) -> Callable[
+    [Callable[Concatenate[AsyncSession, U, P], Awaitable[T]]],
+    Callable[Concatenate[AsyncSession, U, P], Awaitable[T]],
+]:
+    """Make a service function `(db, user_or_user_id, ...)` one unit of work of that user.
+
+    The service body runs after the user's lock is taken and is re-run on a retried
+    conflict, so it must read what it needs inside (it does: services fetch by id).
+    """
+
+    def decorate(
+        fn: Callable[Concatenate[AsyncSession, U, P], Awaitable[T]],
+    ) -> Callable[Concatenate[AsyncSession, U, P], Awaitable[T]]:
+        @functools.wraps(fn)
+        async def wrapper(db: AsyncSession, user: U, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            user_id = user if isinstance(user, int) else int(getattr(user, "id"))  # noqa: B009
+
+            async def run(_work: Work) -> T:
+                return await fn(db, user, *args, **kwargs)
+
+            return await write(db, user_id, run, source=source)
+
+        return wrapper
+
+    return decorate
+
+
+def emit(db: AsyncSession, kind: str, **data: Any) -> None:
+    """Record a domain event on the running unit of work (no-op outside one)."""
+    work = current_work(db)
+    if work is not None:
+        work.emit(kind, **data)

@@ -10,8 +10,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import rollups
-from app.db.freshness import commit_and_refresh
 from app.db.models import ApiToken, User
 from app.domain.accounts import services as accounts
 from app.domain.accounts.auth import session_token
@@ -70,9 +68,7 @@ def token_out(token: ApiToken) -> TokenOut:
 
 
 async def after_settings_change(db: AsyncSession, user: User, zone_changed: bool, default_zone: str) -> None:
-    if zone_changed:
-        await rollups.rebuild_all(db, user.id, user.timezone or default_zone)
-    await commit_and_refresh(db, user.id)
+    """After the committed settings unit of work: write the new settings through to the cache."""
     await accounts.remember_user(user)
 
 

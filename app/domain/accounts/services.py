@@ -16,7 +16,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rollups
 from app.db.models import ApiToken, User, UserSession
+from app.db.uow import current_work, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
 from app.lib import cache as cache_lib
 from app.lib.errors import AuthError, RateLimitedError, ValidationError
@@ -304,6 +306,7 @@ async def list_tokens(db: AsyncSession, user_id: int) -> list[ApiToken]:
 # ------------------------------------------------------------------ settings
 
 
+@unit_of_work()
 async def update_settings(
     db: AsyncSession,
     user_id: int,
@@ -333,4 +336,8 @@ async def update_settings(
     for key, value in changes.items():
         setattr(user, key, value)
     await db.flush()
+    work = current_work(db)
+    if zone_changed and work is not None:
+        # Local days move with the zone: the whole rollup is rebuilt in this transaction.
+        await rollups.rebuild_all(db, user.id, user.timezone or work.default_zone)
     return user, zone_changed

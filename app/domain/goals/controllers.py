@@ -12,7 +12,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.freshness import commit_and_refresh
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.goals import services as goals
@@ -72,7 +71,6 @@ class GoalsApi(Controller):
             project_id=data.project_id,
         )
         out = await goals.one_goal(db_session, current_user.id, goal.id, zone_name, today)
-        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @get("/progress", summary="Progress of every goal for the period holding a local date")
@@ -111,13 +109,11 @@ class GoalsApi(Controller):
         zone_name, today = _zone_today(request, current_user)
         await goals.update_goal(db_session, current_user.id, goal_id, today, checks.unset_to_dict(data))
         out = await goals.one_goal(db_session, current_user.id, goal_id, zone_name, today)
-        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @delete("/{goal_id:int}", status_code=204, summary="Delete a goal")
     async def delete_goal(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
         await goals.delete_goal(db_session, current_user.id, goal_id)
-        await commit_and_refresh(db_session, current_user.id)
 
 
 def _float(value: str, field: str) -> float:
@@ -195,7 +191,6 @@ class GoalsPages(Controller):
             return await self._render(
                 request, current_user, db_session, {err.field or "form": err.message}, values, 422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/{goal_id:int}", name="goals:update")
@@ -214,13 +209,11 @@ class GoalsPages(Controller):
             await goals.update_goal(db_session, current_user.id, goal_id, today, changes)
         except AppError as exc:
             return await self._render(request, current_user, db_session, {f"g{goal_id}": exc.text}, None, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/{goal_id:int}/delete", name="goals:delete")
     async def remove(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await goals.delete_goal(db_session, current_user.id, goal_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
     @post("/weekly", name="goals:weekly")
@@ -240,7 +233,6 @@ class GoalsPages(Controller):
                 )
         except AppError as exc:
             return await self._render(request, current_user, db_session, {"weekly": exc.text}, None, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/goals")
 
 
@@ -259,10 +251,8 @@ class WeeklyGoalsApi(Controller):
         goal = await weekly_svc.put_weekly_goal(
             db_session, current_user.id, weekly_svc.parse_week_start(week_start), data.target_hours
         )
-        await commit_and_refresh(db_session, current_user.id)
         return weekly_svc.weekly_goal_out(goal)
 
     @delete("/{week_start:str}", status_code=204, summary="Remove the goal of a week")
     async def delete_goal(self, week_start: FromPath[str], current_user: CurrentUserDep, db_session: DB) -> None:
         await weekly_svc.delete_weekly_goal(db_session, current_user.id, weekly_svc.parse_week_start(week_start))
-        await commit_and_refresh(db_session, current_user.id)

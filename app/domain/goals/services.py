@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Goal, GoalTarget, Project
+from app.db.uow import unit_of_work
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.goals.compute import goals_progress, needed_range, period_bounds
 from app.domain.goals.queries import load_completed_tasks, load_goals
@@ -89,6 +90,7 @@ async def one_goal(db: AsyncSession, user_id: int, goal_id: int, zone_name: str,
     return goal_out(defn, goal.created_at, zone_name, today)
 
 
+@unit_of_work()
 async def create_goal(
     db: AsyncSession,
     user_id: int,
@@ -115,6 +117,7 @@ async def create_goal(
     return goal
 
 
+@unit_of_work()
 async def update_goal(db: AsyncSession, user_id: int, goal_id: int, today: date, changes: dict[str, Any]) -> Goal:
     goal = await get_goal(db, user_id, goal_id)
     defn = next(d for d in await goal_defs(db, user_id) if d.id == goal.id)
@@ -146,6 +149,7 @@ async def update_goal(db: AsyncSession, user_id: int, goal_id: int, today: date,
     return goal
 
 
+@unit_of_work()
 async def delete_goal(db: AsyncSession, user_id: int, goal_id: int) -> None:
     goal = await get_goal(db, user_id, goal_id)
     await db.delete(goal)

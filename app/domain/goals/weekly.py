@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import WeeklyTimeGoal
+from app.db.uow import unit_of_work
 from app.domain.goals.schemas import WeeklyGoalOut
 from app.lib.errors import NotFoundError, ValidationError
 
@@ -34,6 +35,7 @@ async def list_weekly_goals(db: AsyncSession, user_id: int) -> list[WeeklyTimeGo
     )
 
 
+@unit_of_work()
 async def put_weekly_goal(db: AsyncSession, user_id: int, week_start: date, target_hours: float) -> WeeklyTimeGoal:
     if not 0 <= target_hours <= 168:
         raise ValidationError("must be between 0 and 168", field="target_hours")
@@ -49,6 +51,7 @@ async def put_weekly_goal(db: AsyncSession, user_id: int, week_start: date, targ
     return goal
 
 
+@unit_of_work()
 async def delete_weekly_goal(db: AsyncSession, user_id: int, week_start: date) -> None:
     goal = await db.scalar(
         select(WeeklyTimeGoal).where(WeeklyTimeGoal.user_id == user_id, WeeklyTimeGoal.week_start == week_start)

@@ -220,7 +220,7 @@ async def project_statuses(
 ) -> dict[int, str]:
     """The forecast status of each project (the Projects list's badges): `no_budget` without a
     budget, else the status of its forecast (CONTRACT 9). Registered for tracking's Projects
-    page by app/asgi.py, since tracking may not import planning (tests/unit/test_architecture.py)."""
+    page by app/asgi.py, since tracking may not import planning (docs/architecture.md, "Layers")."""
     out: dict[int, str] = {}
     for project in projects:
         if project.budget_hours is None:

@@ -24,13 +24,6 @@ from fractions import Fraction
 
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.schemas import GoalProgress
-from app.domain.productivity.rounding import (
-    hours_largest_remainder,
-    percent_of,
-    round_half_up,
-    round_half_up_int,
-    to_hours,
-)
 from app.domain.productivity.schemas import (
     ActiveTimer,
     DailyItem,
@@ -47,7 +40,14 @@ from app.domain.productivity.schemas import (
 from app.domain.productivity.streak import HistorySummary, compute_streak
 from app.domain.productivity.tally import DAILY_DAYS, HEATMAP_DAYS, Tally, tally
 from app.domain.tracking.schemas import EntryRow
-from app.lib.numbers import exact
+from app.lib.numbers import (
+    exact,
+    hours_largest_remainder,
+    percent_of,
+    round_half_up_int,
+    round_ratio,
+    to_hours,
+)
 from app.lib.time import US_PER_HOUR, US_PER_SECOND, get_zone, iso_monday
 
 __all__ = ["NEUTRAL_COLOR", "compute_stats"]
@@ -154,9 +154,9 @@ def _focus(t: Tally) -> Focus:
     best_hour = max(range(24), key=lambda h: (hour_us[h], -h)) if any(hour_us) else None
     best_day = max(range(7), key=lambda d: (weekday_us[d], -d)) if any(weekday_us) else None
     return Focus(
-        avg_session_length_minutes=(round_half_up(sum(kept), len(kept) * _US_PER_MINUTE, 1) if kept else 0.0),
+        avg_session_length_minutes=(round_ratio(sum(kept), len(kept) * _US_PER_MINUTE, 1) if kept else 0.0),
         longest_session_hours=to_hours(max(sessions)) if sessions else 0.0,
-        entries_per_day=round_half_up(len(sessions), active_days, 2) if active_days else 0.0,
+        entries_per_day=round_ratio(len(sessions), active_days, 2) if active_days else 0.0,
         most_productive_hour=best_hour,
         most_productive_day=WEEKDAY_NAMES[best_day] if best_day is not None else None,
         hour_distribution=[to_hours(us) for us in hour_us],

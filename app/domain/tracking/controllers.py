@@ -10,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.freshness import commit_and_refresh
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import entries as entry_svc
@@ -73,7 +72,6 @@ class ProjectsApi(Controller):
             archived=data.archived,
             plan={f: getattr(data, f) for f in PROJECT_PLAN_FIELDS},
         )
-        await commit_and_refresh(db_session, current_user.id)
         return project_svc.project_out(project, 0)
 
     @get("/{project_id:int}", summary="Get a project")
@@ -85,7 +83,6 @@ class ProjectsApi(Controller):
         self, project_id: FromPath[int], data: JSONBody[ProjectUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> ProjectOut:
         project = await project_svc.update_project(db_session, current_user.id, project_id, checks.unset_to_dict(data))
-        await commit_and_refresh(db_session, current_user.id)
         return project_svc.project_out(project)
 
     @delete(
@@ -95,7 +92,6 @@ class ProjectsApi(Controller):
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[ProjectOut | None]:
         archived = await project_svc.delete_project(db_session, current_user.id, project_id)
-        await commit_and_refresh(db_session, current_user.id)
         if archived is not None:
             return Response(project_svc.project_out(archived), status_code=200)
         return Response(None, status_code=204)
@@ -127,7 +123,6 @@ class TasksApi(Controller):
             name=data.name,
             plan={"estimate_minutes": data.estimate_minutes, "due_date": data.due_date},
         )
-        await commit_and_refresh(db_session, current_user.id)
         return project_svc.task_out(task)
 
     @patch("/{task_id:int}", summary="Change a task (status todo/done)")
@@ -135,13 +130,11 @@ class TasksApi(Controller):
         self, task_id: FromPath[int], data: JSONBody[TaskUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> TaskOut:
         task = await project_svc.update_task(db_session, current_user.id, task_id, checks.unset_to_dict(data))
-        await commit_and_refresh(db_session, current_user.id)
         return project_svc.task_out(task)
 
     @delete("/{task_id:int}", status_code=204, summary="Delete a task")
     async def delete_task(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
         await project_svc.delete_task(db_session, current_user.id, task_id)
-        await commit_and_refresh(db_session, current_user.id)
 
 
 class EntriesApi(Controller):
@@ -191,7 +184,6 @@ class EntriesApi(Controller):
             outcome=data.outcome,
             tags=data.tags,
         )
-        await commit_and_refresh(db_session, current_user.id)
         return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
 
     @get("/{entry_id:int}", summary="Get an entry")
@@ -213,7 +205,6 @@ class EntriesApi(Controller):
     ) -> EntryOut:
         zone = user_zone(request, current_user)
         entry = await entry_svc.update_entry(db_session, current_user, zone, entry_id, checks.unset_to_dict(data))
-        await commit_and_refresh(db_session, current_user.id)
         return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
 
     @delete("/{entry_id:int}", status_code=204, summary="Delete an entry")
@@ -221,7 +212,6 @@ class EntriesApi(Controller):
         self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> None:
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        await commit_and_refresh(db_session, current_user.id)
 
 
 class TimerApi(Controller):
@@ -253,7 +243,6 @@ class TimerApi(Controller):
             billable=body.billable,
         )
         out = await timer_svc.timer_out(db_session, entry, user_zone(request, current_user))
-        await commit_and_refresh(db_session, current_user.id)
         return out
 
     @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
@@ -267,5 +256,4 @@ class TimerApi(Controller):
         zone = user_zone(request, current_user)
         entry = await timer_svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
         out = entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
-        await commit_and_refresh(db_session, current_user.id)
         return out

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import rollups
 from app.db.models import Project, Task, TimeEntry
+from app.db.uow import emit, touched, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking.schemas import EntryOut
 from app.domain.tracking.validation import (
@@ -83,6 +83,7 @@ async def resolve_refs(
     return project, task
 
 
+@unit_of_work()
 async def create_entry(
     db: AsyncSession, user: CurrentUser, zone_name: str, *, start: datetime, end: datetime,
     project_id: int | None = None, task_id: int | None = None, billable: bool | None = None,
@@ -105,7 +106,8 @@ async def create_entry(
     )
     db.add(entry)
     await db.flush()
-    await rollups.refresh_days(db, user.id, zone_name, [(start, end)])
+    touched(db, start, end)
+    emit(db, "entry_saved", entry_id=entry.id, created=True)
     return entry
 
 
@@ -116,6 +118,7 @@ async def get_entry(db: AsyncSession, user_id: int, entry_id: int) -> TimeEntry:
     return entry
 
 
+@unit_of_work()
 async def update_entry(
     db: AsyncSession, user: CurrentUser, zone_name: str, entry_id: int, changes: dict[str, Any],
     now: datetime | None = None,
@@ -150,16 +153,20 @@ async def update_entry(
     if "tags" in changes:
         entry.tags = clean_tags(changes["tags"])
     await db.flush()
-    await rollups.refresh_days(db, user.id, zone_name, [old, (start, end)])
+    touched(db, *old)
+    touched(db, start, end)
+    emit(db, "entry_saved", entry_id=entry.id, created=False)
     return entry
 
 
+@unit_of_work()
 async def delete_entry(db: AsyncSession, user: CurrentUser, zone_name: str, entry_id: int) -> None:
     entry = await get_entry(db, user.id, entry_id)
     interval = (entry.start_time, entry.end_time)
     await db.delete(entry)
     await db.flush()
-    await rollups.refresh_days(db, user.id, zone_name, [interval])
+    touched(db, *interval)
+    emit(db, "entry_deleted", entry_id=entry_id)
 
 
 def encode_cursor(entry: TimeEntry) -> str:

@@ -15,7 +15,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.freshness import commit_and_refresh
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import entries as entry_svc
@@ -154,7 +153,6 @@ class TrackingPages(Controller):
             return await self._home(
                 request, current_user, db_session, {exc.field or "timer": exc.message}, status_code=422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @post("/timer/stop", name="tracking:timer-stop")
@@ -166,7 +164,6 @@ class TrackingPages(Controller):
             await timer_svc.stop_timer(db_session, current_user, user_zone(request, current_user))
         except AppError as exc:
             return await self._home(request, current_user, db_session, {"timer": exc.message}, status_code=422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     # ------------------------------------------------------------ entries
@@ -213,7 +210,6 @@ class TrackingPages(Controller):
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next")))
 
     @get("/entries", name="tracking:entries")
@@ -321,7 +317,6 @@ class TrackingPages(Controller):
             return await self._edit_page(
                 request, current_user, db_session, entry_id, {exc.field or "form": exc.message}, raw, 422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
     @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
@@ -330,7 +325,6 @@ class TrackingPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
 
 

@@ -4,7 +4,7 @@ Forms post here as plain HTML; success answers 303 back to the list, a validatio
 re-renders it with the error next to its form and the values as typed (status 422).
 
 The list shows each project's budget status badge (CONTRACT section 9). Tracking may not
-import planning (the layers of tests/unit/test_architecture.py), so the statuses come from a provider
+import planning (docs/architecture.md, "Layers"), so the statuses come from a provider
 that app/asgi.py registers in `app.state` under `PROJECT_STATUSES`; without one the
 badges are left out.
 """
@@ -21,7 +21,6 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.freshness import commit_and_refresh
 from app.db.models import Project
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
@@ -141,7 +140,6 @@ class ProjectPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {exc.field or "form": exc.message}, values, 422
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}", name="tracking:project-update")
@@ -174,7 +172,6 @@ class ProjectPages(Controller):
                 request, current_user, db_session, {f"p{project_id}": exc.text}, None, 422,
                 edits={f"p{project_id}": typed},
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
@@ -182,7 +179,6 @@ class ProjectPages(Controller):
         self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         await project_svc.delete_project(db_session, current_user.id, project_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     # ------------------------------------------------------------ tasks
@@ -206,7 +202,6 @@ class ProjectPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {"task": exc.text}, None, 422, edits=edits
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}", name="tracking:task-update")
@@ -226,11 +221,9 @@ class ProjectPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {"task": exc.text}, None, 422, edits=edits
             )
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
     async def task_delete(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await project_svc.delete_task(db_session, current_user.id, task_id)
-        await commit_and_refresh(db_session, current_user.id)
         return see_other("/projects")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry
+from app.db.uow import unit_of_work
 from app.domain.tracking.plan_fields import apply_project_plan, apply_task_plan, clean_project_plan
 from app.domain.tracking.schemas import ProjectOut, TaskOut
 from app.domain.tracking.validation import (
@@ -84,6 +85,7 @@ async def next_color(db: AsyncSession, user_id: int) -> str:
     return PALETTE[count % len(PALETTE)]
 
 
+@unit_of_work()
 async def create_project(
     db: AsyncSession, user_id: int, *, name: str, color: str | None = None, billable: bool = False,
     archived: bool = False, client: str | None = None,
@@ -107,6 +109,7 @@ async def create_project(
     return project
 
 
+@unit_of_work()
 async def update_project(db: AsyncSession, user_id: int, project_id: int, changes: dict[str, Any]) -> Project:
     project = await get_project(db, user_id, project_id)
     budget = clean_project_plan(changes)  # every field is checked before any is changed
@@ -126,6 +129,7 @@ async def update_project(db: AsyncSession, user_id: int, project_id: int, change
     return project
 
 
+@unit_of_work()
 async def delete_project(db: AsyncSession, user_id: int, project_id: int) -> Project | None:
     """Delete a project; one with entries is archived instead (returned)."""
     project = await get_project(db, user_id, project_id)
@@ -174,6 +178,7 @@ async def get_task(db: AsyncSession, user_id: int, task_id: int) -> Task:
     return task
 
 
+@unit_of_work()
 async def create_task(
     db: AsyncSession, user_id: int, *, project_id: int, name: str, plan: Mapping[str, Any] | None = None
 ) -> Task:
@@ -190,6 +195,7 @@ async def create_task(
     return task
 
 
+@unit_of_work()
 async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dict[str, Any]) -> Task:
     task = await get_task(db, user_id, task_id)
     if "name" in changes:
@@ -206,6 +212,7 @@ async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dic
     return task
 
 
+@unit_of_work()
 async def delete_task(db: AsyncSession, user_id: int, task_id: int) -> None:
     task = await get_task(db, user_id, task_id)
     entries = await db.scalars(select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.task_id == task.id))

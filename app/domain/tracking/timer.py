@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import rollups
 from app.db.models import TimeEntry
+from app.db.uow import emit, touched, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking.entries import names_for, resolve_refs
 from app.domain.tracking.schemas import TimerOut
@@ -43,6 +43,7 @@ async def timer_out(db: AsyncSession, entry: TimeEntry, zone_name: str, now: dat
     )
 
 
+@unit_of_work(source="timer")
 async def start_timer(
     db: AsyncSession, user_id: int, *, project_id: int | None = None, task_id: int | None = None,
     notes: str = "", billable: bool | None = None,
@@ -67,11 +68,11 @@ async def start_timer(
     try:
         await db.flush()
     except IntegrityError as exc:
-        await db.rollback()
         raise ConflictError("a timer is already running") from exc
     return entry
 
 
+@unit_of_work(source="timer")
 async def stop_timer(
     db: AsyncSession, user: CurrentUser, zone_name: str, *, end: datetime | None = None
 ) -> TimeEntry:
@@ -83,7 +84,18 @@ async def stop_timer(
     if end <= entry.start_time:
         raise ValidationError("must be after the timer's start", field="end_time")
     check_interval(entry.start_time, end, now)
+    # One conditional UPDATE decides a race of stops: the entry is completed once and
+    # every other stop finds no running timer (409) — docs/architecture.md.
+    stopped = await db.execute(
+        update(TimeEntry)
+        .where(TimeEntry.id == entry.id, TimeEntry.user_id == user.id, TimeEntry.end_time.is_(None))
+        .values(end_time=end)
+        .returning(TimeEntry.id)
+        .execution_options(synchronize_session=False)
+    )
+    if stopped.first() is None:
+        raise ConflictError("no timer is running")
     entry.end_time = end
-    await db.flush()
-    await rollups.refresh_days(db, user.id, zone_name, [(entry.start_time, end)])
+    touched(db, entry.start_time, end)
+    emit(db, "entry_saved", entry_id=entry.id, created=False, timer_stop=True)
     return entry

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from app.lib.numbers import hours_text, seconds_to_micros, to_hours
 from app.lib.time import local_date, local_day_start, split_by_day
 
 ENTRIES_CSV_HEADER: Final = (
@@ -150,7 +151,7 @@ class DailyExportRow(msgspec.Struct, frozen=True):
 
 
 def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:.2f}"
+    return hours_text(seconds)
 
 
 def daily_csv_rows(days: Iterable[DailyExportRow], *, header: bool = True) -> Iterator[str]:
@@ -162,7 +163,7 @@ def daily_csv_rows(days: Iterable[DailyExportRow], *, header: bool = True) -> It
     pending = 0
     for d in days:
         ordered = sorted(d.project_seconds.items(), key=lambda kv: (-kv[1], kv[0]))
-        projects = {name: round(seconds / 3600, 2) for name, seconds in ordered}
+        projects = {name: to_hours(seconds_to_micros(seconds)) for name, seconds in ordered}
         out.writer.writerow(
             (
                 d.date.isoformat(),
