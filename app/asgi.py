@@ -28,6 +28,7 @@ from app.domain.system.health import healthz, metrics_endpoint, readyz
 from app.domain.system.metrics import request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
+from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
 from app.lib.cache import setup_cache
 from app.lib.csrf import csrf_guard
 from app.lib.htmx import error_response
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _route_handlers() -> list[object]:
     from app.domain.goals.controllers import GoalsApi, GoalsPages, WeeklyGoalsApi
+    from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
     from app.domain.transfer.controllers import TransferApi, TransferPages
 
@@ -55,17 +57,28 @@ def _route_handlers() -> list[object]:
         TimerApi,
         WeeklyGoalsApi,
         TrackingPages,
+        ProjectPages,
         ProductivityApi,
         ProductivityPages,
         InsightsApi,
         GoalsApi,
         GoalsPages,
+        PlanningApi,
+        project_page,
         TransferApi,
         TransferPages,
         create_static_files_router(
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),
     ]
+
+
+def _providers() -> dict[str, object]:
+    """Higher areas' answers to lower areas' pages (docs/architecture.md, "Layers"): the
+    Projects list (tracking) shows each project's budget status (planning)."""
+    from app.domain.planning.services import project_statuses
+
+    return {PROJECT_STATUSES: project_statuses}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -108,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
+                **_providers(),
             }
         ),
         debug=False,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.dataset import db_url
+from benchmarks.dataset import ROOT, db_url
 
 
 def momentum_bin() -> str:
@@ -26,6 +26,8 @@ def server_env(db_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOMENTUM_")}
     env.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db_url(db_path), MOMENTUM_CACHE_URL="mem://",
                MOMENTUM_TIMEZONE="UTC")
+    # Serve this checkout's `app` (a git worktree's too), not the one the virtualenv's editable install names.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return env
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 DEFAULT_WORKING_DAYS = [1, 2, 3, 4, 5]
+DEFAULT_BUDGET_ALERTS = [80, 100]  # percent of the budget (CONTRACT section 8, budget_threshold)
 
 
 class User(BigIntAuditBase):
@@ -80,10 +81,21 @@ class Project(BigIntAuditBase):
     billable: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     client: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Budgets and forecasts (CONTRACT section 9, docs/planning.md).
+    budget_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    budget_period: Mapped[str] = mapped_column(String(10), default="total", server_default="total")
+    hourly_rate: Mapped[float | None] = mapped_column(Float, default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    budget_alerts: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_BUDGET_ALERTS), server_default="[80, 100]"
+    )
 
     __table_args__ = (
         UniqueConstraint("user_id", "name", name="uq_projects_user_name"),
         UniqueConstraint("id", "user_id", name="uq_projects_id_user"),
+        CheckConstraint("budget_hours IS NULL OR budget_hours > 0", name="budget_hours"),
+        CheckConstraint("budget_period IN ('total', 'monthly')", name="budget_period"),
+        CheckConstraint("hourly_rate IS NULL OR hourly_rate >= 0", name="hourly_rate"),
     )
 
 
@@ -95,8 +107,11 @@ class Task(BigIntAuditBase):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default="todo")
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    estimate_minutes: Mapped[int | None] = mapped_column(Integer, default=None)  # CONTRACT section 9
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
 
     __table_args__ = (
+        CheckConstraint("estimate_minutes IS NULL OR estimate_minutes > 0", name="estimate_minutes"),
         ForeignKeyConstraint(
             ["project_id", "user_id"],
             ["projects.id", "projects.user_id"],

@@ -44,6 +44,9 @@ def live_server() -> Iterator[dict[str, Any]]:
         "MOMENTUM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'e2e.db'}",
         "MOMENTUM_CACHE_URL": "mem://",
         "MOMENTUM_TIMEZONE": "UTC",
+        # The server runs this checkout's `app` (a git worktree's too), not the one the
+        # virtualenv's editable install points at.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     subprocess.run([MOMENTUM, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()

@@ -38,6 +38,8 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("GET", "/api/weekly-goals", "/api/weekly-goals", None),
     ("PUT", "/api/weekly-goals/{week_start:str}", "/api/weekly-goals/2026-11-16", {"target_hours": 10}),
     ("DELETE", "/api/weekly-goals/{week_start:str}", "/api/weekly-goals/2026-11-16", None),
+    ("GET", "/api/projects/{project_id:int}/forecast", "/api/projects/1/forecast", None),
+    ("GET", "/api/tasks/{task_id:int}/estimate", "/api/tasks/1/estimate", None),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -46,6 +48,7 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/entries", "/entries"),
     ("GET", "/entries/{entry_id:int}", "/entries/1"),
     ("GET", "/projects", "/projects"),
+    ("GET", "/projects/{project_id:int}", "/projects/1"),
     ("GET", "/settings", "/settings"),
     ("GET", "/partials/timer", "/partials/timer"),
 ]

@@ -45,6 +45,11 @@ def test_create_project_returns_201_with_defaults_and_the_first_palette_colour(u
         "billable": False,
         "archived": False,
         "client": None,
+        "budget_hours": None,
+        "budget_period": "total",
+        "hourly_rate": None,
+        "due_date": None,
+        "budget_alerts": [80, 100],
         "entry_count": 0,
     }
 
@@ -205,7 +210,7 @@ def test_create_task_returns_201_as_todo(user: Any) -> None:
     assert r.status_code == 201
     body = r.json()
     assert body == {"id": body["id"], "project_id": p["id"], "name": "Draft chapter", "status": "todo",
-                    "completed_at": None}
+                    "completed_at": None, "estimate_minutes": None, "due_date": None}
 
 
 @pytest.mark.parametrize(

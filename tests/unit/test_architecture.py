@@ -1,6 +1,6 @@
 """Areas point one way (issue 8; docs/architecture.md, "Layers").
 
-lib → db → accounts → tracking → goals → productivity → transfer → system, with
+lib → db → accounts → tracking → goals → productivity → planning → transfer → system, with
 app/asgi.py and app/cli.py on top. A module imports only from its own area or a lower
 one (imports inside functions included); `lib` (with `app/settings.py`) imports nothing
 from `app.db` or `app.domain`. Parsed with `ast`, so nothing is imported to check it.
@@ -25,6 +25,7 @@ LAYERS: tuple[str, ...] = (
     "tracking",
     "goals",
     "productivity",
+    "planning",
     "transfer",
     "system",
     "top",

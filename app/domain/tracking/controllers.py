@@ -16,6 +16,7 @@ from app.domain.tracking import entries as entry_svc
 from app.domain.tracking import projects as project_svc
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
+from app.domain.tracking.plan_fields import PROJECT_PLAN_FIELDS
 from app.domain.tracking.schemas import (
     EntryCreate,
     EntryOut,
@@ -69,6 +70,7 @@ class ProjectsApi(Controller):
             color=data.color,
             billable=data.billable,
             archived=data.archived,
+            plan={f: getattr(data, f) for f in PROJECT_PLAN_FIELDS},
         )
         return project_svc.project_out(project, 0)
 
@@ -114,7 +116,13 @@ class TasksApi(Controller):
 
     @post("/", status_code=201, summary="Create a task")
     async def create_task(self, data: JSONBody[TaskCreate], current_user: CurrentUserDep, db_session: DB) -> TaskOut:
-        task = await project_svc.create_task(db_session, current_user.id, project_id=data.project_id, name=data.name)
+        task = await project_svc.create_task(
+            db_session,
+            current_user.id,
+            project_id=data.project_id,
+            name=data.name,
+            plan={"estimate_minutes": data.estimate_minutes, "due_date": data.due_date},
+        )
         return project_svc.task_out(task)
 
     @patch("/{task_id:int}", summary="Change a task (status todo/done)")

@@ -4,6 +4,7 @@ indistinguishable from missing ones."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry
 from app.db.uow import unit_of_work
+from app.domain.tracking.plan_fields import apply_project_plan, apply_task_plan, clean_project_plan
 from app.domain.tracking.schemas import ProjectOut, TaskOut
 from app.domain.tracking.validation import (
     clean_name,
@@ -29,7 +31,10 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 def project_out(project: Project, entry_count: int | None = None) -> ProjectOut:
     return ProjectOut(
         id=project.id, name=project.name, color=project.color, billable=project.billable,
-        archived=project.archived, client=project.client, entry_count=entry_count,
+        archived=project.archived, client=project.client,
+        budget_hours=project.budget_hours, budget_period=project.budget_period or "total",
+        hourly_rate=project.hourly_rate, due_date=project.due_date.isoformat() if project.due_date else None,
+        budget_alerts=list(project.budget_alerts or []), entry_count=entry_count,
     )
 
 
@@ -84,14 +89,18 @@ async def next_color(db: AsyncSession, user_id: int) -> str:
 async def create_project(
     db: AsyncSession, user_id: int, *, name: str, color: str | None = None, billable: bool = False,
     archived: bool = False, client: str | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> Project:
+    """`plan`: the budget fields of CONTRACT section 9 (tracking.plan_fields), checked first."""
     name = clean_name(name)
+    budget = clean_project_plan(plan or {})
     if await _name_taken(db, user_id, name):
         raise ValidationError(f"a project named {name!r} already exists", field="name")
     project = Project(
         user_id=user_id, name=name, color=clean_color(color) if color else await next_color(db, user_id),
         billable=bool(billable), archived=bool(archived), client=client,
     )
+    apply_project_plan(project, budget)
     db.add(project)
     try:
         await db.flush()
@@ -103,6 +112,7 @@ async def create_project(
 @unit_of_work()
 async def update_project(db: AsyncSession, user_id: int, project_id: int, changes: dict[str, Any]) -> Project:
     project = await get_project(db, user_id, project_id)
+    budget = clean_project_plan(changes)  # every field is checked before any is changed
     if "name" in changes:
         name = clean_name(changes["name"])
         if await _name_taken(db, user_id, name, exclude_id=project.id):
@@ -114,6 +124,7 @@ async def update_project(db: AsyncSession, user_id: int, project_id: int, change
         project.billable = bool(changes["billable"])
     if "archived" in changes:
         project.archived = bool(changes["archived"])
+    apply_project_plan(project, budget)
     await db.flush()
     return project
 
@@ -143,6 +154,7 @@ def task_out(task: Task) -> TaskOut:
     return TaskOut(
         id=task.id, project_id=task.project_id, name=task.name, status=task.status,
         completed_at=task.completed_at.isoformat() if task.completed_at else None,
+        estimate_minutes=task.estimate_minutes, due_date=task.due_date.isoformat() if task.due_date else None,
     )
 
 
@@ -167,13 +179,17 @@ async def get_task(db: AsyncSession, user_id: int, task_id: int) -> Task:
 
 
 @unit_of_work()
-async def create_task(db: AsyncSession, user_id: int, *, project_id: int, name: str) -> Task:
+async def create_task(
+    db: AsyncSession, user_id: int, *, project_id: int, name: str, plan: Mapping[str, Any] | None = None
+) -> Task:
+    """`plan`: `estimate_minutes` and `due_date` (CONTRACT section 9), checked before anything is written."""
     name = clean_name(name, max_len=200)
     try:
         await get_project(db, user_id, project_id)
     except NotFoundError as exc:
         raise ValidationError("no such project", field="project_id") from exc
     task = Task(user_id=user_id, project_id=project_id, name=name, status="todo")
+    apply_task_plan(task, plan or {})
     db.add(task)
     await db.flush()
     return task
@@ -184,6 +200,7 @@ async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dic
     task = await get_task(db, user_id, task_id)
     if "name" in changes:
         task.name = clean_name(changes["name"], max_len=200)
+    apply_task_plan(task, changes)
     if "status" in changes:
         status = changes["status"]
         if status not in {"todo", "done"}:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import msgspec
 
+from app.db.models import DEFAULT_BUDGET_ALERTS
+
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 
@@ -15,6 +17,13 @@ class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
     color: str | None = None
     billable: bool = False
     archived: bool = False
+    # Budgets (CONTRACT section 9): loosely typed here, checked by tracking.plan_fields so
+    # every violation is a message naming the field.
+    budget_hours: float | None = None
+    budget_period: str = "total"
+    hourly_rate: float | None = None
+    due_date: str | None = None
+    budget_alerts: list[int] = msgspec.field(default_factory=lambda: list(DEFAULT_BUDGET_ALERTS))
 
 
 class ProjectUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -22,6 +31,11 @@ class ProjectUpdate(msgspec.Struct, forbid_unknown_fields=True):
     color: str | Unset = UNSET
     billable: bool | Unset = UNSET
     archived: bool | Unset = UNSET
+    budget_hours: float | None | Unset = UNSET  # null clears the budget
+    budget_period: str | Unset = UNSET
+    hourly_rate: float | None | Unset = UNSET
+    due_date: str | None | Unset = UNSET
+    budget_alerts: list[int] | Unset = UNSET
 
 
 class ProjectOut(msgspec.Struct):
@@ -31,17 +45,26 @@ class ProjectOut(msgspec.Struct):
     billable: bool
     archived: bool
     client: str | None
+    budget_hours: float | None
+    budget_period: str
+    hourly_rate: float | None
+    due_date: str | None
+    budget_alerts: list[int]
     entry_count: int | None = None
 
 
 class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
     project_id: int
     name: str
+    estimate_minutes: int | None = None  # CONTRACT section 9
+    due_date: str | None = None
 
 
 class TaskUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: str | Unset = UNSET
     name: str | Unset = UNSET
+    estimate_minutes: int | None | Unset = UNSET  # null clears it
+    due_date: str | None | Unset = UNSET
 
 
 class TaskOut(msgspec.Struct):
@@ -50,6 +73,8 @@ class TaskOut(msgspec.Struct):
     name: str
     status: str
     completed_at: str | None
+    estimate_minutes: int | None
+    due_date: str | None
 
 
 class EntryCreate(msgspec.Struct, forbid_unknown_fields=True):
