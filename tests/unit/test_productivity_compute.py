@@ -12,10 +12,11 @@ import pytest
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.schemas import GoalProgress
 from app.domain.productivity.figures import NEUTRAL_COLOR, compute_stats
-from app.lib.numbers import round_ratio as round_half_up, round_half_up_int
 from app.domain.productivity.schemas import ActiveTimer, ProjectInfo, StatsPayload
 from app.domain.productivity.tally import load_start_date
 from app.domain.tracking.schemas import EntryRow
+from app.lib.numbers import round_half_up_int
+from app.lib.numbers import round_ratio as round_half_up
 from app.lib.time import get_zone, resolve_local
 
 BERLIN = "Europe/Berlin"

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.productivity.figures import compute_stats
-from app.lib.numbers import round_half_up_int
 from app.domain.productivity.schemas import ProjectInfo
 from app.domain.productivity.tally import load_start_date, tally
 from app.domain.tracking.schemas import EntryRow
+from app.lib.numbers import round_half_up_int
 from app.lib.time import (
     US_PER_HOUR,
     US_PER_SECOND,

@@ -1,0 +1,554 @@
+"""Every write route makes the next stats call fresh, with a warm cache (issue 8, "Done when").
+
+One parametrised test walks every route that writes a user's data — the JSON API, the
+HTML forms, imports (API, plain form, htmx job) and backup restores — through the same
+steps (docs/productivity.md, "Freshness"; CONTRACT section 4):
+
+1. set up what the write needs (through the API: those are writes too, done before warming);
+2. warm the stats cache and prove it is warm: the repeated call issues no SQL statement
+   (a payload with a running timer is never cached, by design, so it must be recomputed);
+3. do the write through the route under test;
+4. the next stats call is computed afresh (it issues SQL), shows the route's figure with
+   its new value, and equals a cold recomputation (the cache version moved by hand).
+
+Entries sit on YESTERDAY in the user's zone at 10:00 and days are looked up by date,
+never by position, so no case depends on the time of day; nothing sleeps.
+
+The second test pins the one rounding rule on a 450-second day: 0.13 h in the stats API,
+daily.csv and every page fragment that shows the hours of a day (docs/productivity.md,
+"Rounding").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from anyio.from_thread import BlockingPortal
+from sqlalchemy import update
+
+from app.db.models import TimeEntry
+from app.settings import Settings
+from tests.integration.helpers import db_run
+from tests.support import QueryCounter, UserCtx
+
+STATS = "/api/productivity/stats"
+ZONE = "America/New_York"
+TOGGL_HEADER = "Start date,Start time,End date,End time,Project,Description,Billable\n"
+MOMENTUM_HEADER = (
+    "id,project,task,start_local,end_local,start_utc,end_utc,duration_seconds,billable,notes,outcome,tags\n"
+)
+# Live figures of a running timer move between two calls; they are left out of comparisons.
+LIVE_SUMMARY_KEYS = ("today_live_hours", "week_live_hours")
+
+
+class _Anything:
+    """Equal to every value: a part of a figure a case does not pin."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Any = _Anything()
+
+
+@dataclass
+class World:
+    """One case's user, its local dates and the ids its setup created."""
+
+    u: UserCtx
+    settings: Settings
+    portal: BlockingPortal
+    yesterday: date
+    monday: date
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    # -------------------------------------------------------- local times
+
+    def at(self, hour: int, minute: int = 0, second: int = 0, day: date | None = None) -> datetime:
+        d = day or self.yesterday
+        return datetime(d.year, d.month, d.day, hour, minute, second, tzinfo=ZoneInfo(ZONE))
+
+    def iso(self, hour: int, minute: int = 0, second: int = 0) -> str:
+        return self.at(hour, minute, second).isoformat()
+
+    def utc(self, hour: int, minute: int = 0) -> str:
+        return self.at(hour, minute).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def local_input(self, hour: int, minute: int = 0) -> str:
+        return self.at(hour, minute).strftime("%Y-%m-%dT%H:%M")
+
+    # -------------------------------------------------------- requests
+
+    def api(self, method: str, url: str, status: int | tuple[int, ...] = 200, **kwargs: Any) -> Any:
+        r = self.u.api(method, url, **kwargs)
+        expected = status if isinstance(status, tuple) else (status,)
+        assert r.status_code in expected, f"{method} {url}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def form(self, url: str, data: dict[str, Any] | None = None, status: int = 303, **kwargs: Any) -> Any:
+        """A plain HTML form post, as a browser without JavaScript sends it (CSRF field)."""
+        body = {**(data or {}), "_csrf_token": self.u.csrf["X-CSRF-Token"]}
+        r = self.u.browser().post(url, data=body, follow_redirects=False, **kwargs)
+        assert r.status_code == status, f"POST {url}: {r.status_code} {r.text[:2000]}"
+        return r
+
+    # -------------------------------------------------------- building blocks
+
+    def entry(self, start: tuple[int, ...], end: tuple[int, ...], **body: Any) -> int:
+        created = self.api("POST", "/api/entries", 201, json={
+            "start_time": self.iso(*start), "end_time": self.iso(*end), **body})
+        return int(created["id"])
+
+    def project(self, name: str) -> int:
+        return int(self.api("POST", "/api/projects", 201, json={"name": name})["id"])
+
+    def task(self, project_id: int, name: str = "Ship it") -> int:
+        return int(self.api("POST", "/api/tasks", 201, json={"project_id": project_id, "name": name})["id"])
+
+    def goal(self, name: str, metric: str = "hours", target: float = 20, period: str = "weekly") -> int:
+        return int(self.api("POST", "/api/goals", 201, json={
+            "name": name, "metric": metric, "target": target, "period": period})["id"])
+
+    def running_timer_since_yesterday(self, notes: str = "running") -> None:
+        """A running timer started at yesterday 10:00 (the start moved back in the database)."""
+        self.api("POST", "/api/timer/start", 201, json={"notes": notes})
+        start = self.at(10)
+
+        async def backdate(db: Any) -> None:
+            await db.execute(
+                update(TimeEntry)
+                .where(TimeEntry.user_id == self.u.id, TimeEntry.end_time.is_(None))
+                .values(start_time=start)
+            )
+
+        db_run(self.settings, backdate)
+
+    def toggl(self, project: str = "Imported") -> bytes:
+        d = self.yesterday.isoformat()
+        return (TOGGL_HEADER + f"{d},10:00,{d},11:30,{project},imported row,Yes\n").encode()
+
+    def momentum_csv(self, project: str = "Imported") -> bytes:
+        row = f",{project},,,,{self.utc(10)},{self.utc(11, 30)},,true,imported row,,\n"
+        return (MOMENTUM_HEADER + row).encode()
+
+    def backup(self, *, project: str = "Restored", start: tuple[int, int] = (10, 0),
+               end: tuple[int, int] = (11, 30)) -> bytes:
+        doc = {
+            "format": "momentum-backup", "version": 1, "exported_at": "2026-01-01T00:00:00Z",
+            "user": {"email": "someone@example.com", "timezone": ZONE, "standard_hours_per_day": 7.5,
+                     "working_days": [1, 2, 3, 4], "streak_min_minutes": 0, "streak_skip_non_working": False},
+            "projects": [{"id": 7, "name": project, "color": "#112233", "billable": False, "archived": False,
+                          "client": None}],
+            "tasks": [],
+            "entries": [{"id": 1, "project_id": 7, "task_id": None, "start_time": self.utc(*start),
+                         "end_time": self.utc(*end), "billable": False, "notes": "restored", "outcome": "",
+                         "tags": []}],
+            "weekly_goals": [],
+            "goals": [{"id": 3, "name": "Restored goal", "metric": "hours", "period": "weekly",
+                       "direction": "at_least", "project_id": None,
+                       "targets": [{"effective_from": self.monday.isoformat(), "target": 5.0}]}],
+        }
+        return json.dumps(doc).encode()
+
+    def api_import(self, data: bytes, fmt: str, filename: str = "export.csv") -> None:
+        body = self.api("POST", "/api/import", 200, files={"file": (filename, data, "text/csv")},
+                        data={"format": fmt, "timezone": ZONE, "dry_run": "false", "skip_bad_rows": "false"})
+        assert body["ok"] and body["written"], body
+
+    def form_import(self, data: bytes, fmt: str, filename: str = "export.csv") -> None:
+        r = self.form("/import", {"format": fmt, "timezone": ZONE}, status=200,
+                      files={"file": (filename, data, "text/csv")})
+        assert "Imported 1 entries" in html.unescape(r.text), r.text[:2000]
+
+    def htmx_import(self, data: bytes, fmt: str) -> None:
+        """The /import form with htmx: a background job; the test waits for the job itself."""
+        from app.domain.transfer import controllers as transfer
+
+        headers = {"HX-Request": "true", **self.u.csrf}
+        r = self.u.browser().post("/import", files={"file": ("export.csv", data, "text/csv")},
+                                  data={"format": fmt, "timezone": ZONE}, headers=headers)
+        assert r.status_code == 200, r.text
+        job = re.search(r'hx-get="/import/jobs/([^"]+)"', r.text)
+        assert job is not None, r.text
+
+        async def jobs_done() -> None:
+            await asyncio.gather(*list(transfer._background))
+
+        self.portal.call(jobs_done)
+        final = self.u.browser().get(f"/import/jobs/{job.group(1)}", headers=headers)
+        assert 'data-state="done"' in final.text, final.text
+        assert "Imported 1 entries" in html.unescape(final.text), final.text
+
+
+# ---------------------------------------------------------------- figures
+
+
+def day(stats: dict[str, Any], w: World) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [d for d in stats["daily_breakdown"] if d["date"] == w.yesterday.isoformat()]
+    assert len(items) == 1, stats["daily_breakdown"]
+    return items[0]
+
+
+def hours(s: dict[str, Any], w: World) -> Any:
+    return day(s, w)["hours"]
+
+
+def hours_and_count(s: dict[str, Any], w: World) -> Any:
+    d = day(s, w)
+    return d["hours"], d["entry_count"]
+
+
+def timer(s: dict[str, Any], w: World) -> Any:
+    t = s["summary"]["active_timer"]
+    return None if t is None else t["notes"]
+
+
+def timer_and_day(s: dict[str, Any], w: World) -> Any:
+    d = day(s, w)
+    return timer(s, w), d["hours"], d["entry_count"]
+
+
+def project_names(s: dict[str, Any], w: World) -> Any:
+    return sorted(p["name"] for p in s["projects"] if p["kind"] == "project")
+
+
+def week_goal(s: dict[str, Any], w: World) -> Any:
+    return s["summary"]["week_goal_hours"]
+
+
+def goals(s: dict[str, Any], w: World) -> Any:
+    return sorted((g["name"], g["target"], g["achieved"]) for g in s["goals"])
+
+
+def imported(s: dict[str, Any], w: World) -> Any:
+    return hours(s, w), project_names(s, w)
+
+
+def restored(s: dict[str, Any], w: World) -> Any:
+    return hours(s, w), project_names(s, w), week_goal(s, w), [g[0] for g in goals(s, w)]
+
+
+def hour_of_day(s: dict[str, Any], w: World) -> Any:
+    return s["focus"]["most_productive_hour"]
+
+
+def peak_hour_moved(s: dict[str, Any], w: World) -> Any:
+    return hours(s, w), hour_of_day(s, w)
+
+
+def _peak_in_new_zone(w: World) -> Any:
+    return 1.0, w.at(10).astimezone(ZoneInfo(w.ids["zone"])).hour
+
+
+def nothing(s: dict[str, Any], w: World) -> Any:
+    """No figure of the payload shows this write (a project or task without time):
+    the generic checks (a recomputed call equal to a cold one) still apply."""
+    return None
+
+
+# ---------------------------------------------------------------- the routes
+
+
+Step = Callable[[World], Any]
+
+
+def _noop(w: World) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    write: Step
+    figure: Callable[[dict[str, Any], World], Any]
+    before: Any
+    after: Any
+    setup: Step = _noop
+    marks: tuple[Any, ...] = ()
+
+
+def _entry_1h(w: World) -> None:
+    w.ids["entry"] = w.entry((10, 0), (11, 0))
+
+
+def _project_with_entry(w: World) -> None:
+    w.ids["project"] = w.project("Old name")
+    w.entry((10, 0), (11, 0), project_id=w.ids["project"])
+
+
+def _project_alone(w: World) -> None:
+    w.ids["project"] = w.project("Lonely")
+
+
+def _task_with_goal(w: World) -> None:
+    w.ids["project"] = w.project("Tasks")
+    w.ids["task"] = w.task(w.ids["project"])
+    w.goal("Ship", metric="tasks_completed", target=1, period="daily")
+
+
+def _done_task_with_goal(w: World) -> None:
+    _task_with_goal(w)
+    w.api("PATCH", f"/api/tasks/{w.ids['task']}", json={"status": "done"})
+
+
+def _weekly_goal(w: World) -> None:
+    w.api("PUT", f"/api/weekly-goals/{w.monday.isoformat()}", json={"target_hours": 12.5})
+
+
+def _goal(w: World) -> None:
+    w.ids["goal"] = w.goal("Focus")
+
+
+def _entry_and_zone_of_the_same_date(w: World) -> None:
+    w.entry((10, 0), (11, 0))
+    now = datetime.now(UTC)
+    w.ids["zone"] = "Europe/London" if now.astimezone(ZoneInfo(ZONE)).hour < 18 else "America/Los_Angeles"
+    assert now.astimezone(ZoneInfo(w.ids["zone"])).date() == now.astimezone(ZoneInfo(ZONE)).date()
+
+
+def _entry_for_merge(w: World) -> None:
+    w.entry((13, 0), (14, 0))
+
+
+SETTINGS_FORM = {"timezone": ZONE, "standard_hours_per_day": "6", "working_days": ["1", "2", "3", "4", "5"],
+                 "streak_min_minutes": "0"}
+
+ROUTES: tuple[Route, ...] = (
+    # ------------------------------------------------------------ JSON API
+    Route("api-entry-create", lambda w: w.entry((10, 0), (11, 30)), hours_and_count, (0, 0), (1.5, 1)),
+    Route("api-entry-patch", lambda w: w.api("PATCH", f"/api/entries/{w.ids['entry']}",
+                                             json={"end_time": w.iso(12, 15)}),
+          hours, 1.0, 2.25, setup=_entry_1h),
+    Route("api-entry-delete", lambda w: w.api("DELETE", f"/api/entries/{w.ids['entry']}", 204),
+          hours_and_count, (1.0, 1), (0, 0), setup=_entry_1h),
+    Route("api-timer-start", lambda w: w.api("POST", "/api/timer/start", 201, json={"notes": "deep work"}),
+          timer, None, "deep work"),
+    Route("api-timer-stop", lambda w: w.api("POST", "/api/timer/stop", json={"end_time": w.iso(11, 30)}),
+          timer_and_day, ("running", ANY, ANY), (None, 1.5, 1), setup=lambda w: w.running_timer_since_yesterday()),
+    Route("api-project-create", lambda w: w.project("Fresh"), nothing, None, None),
+    Route("api-project-patch", lambda w: w.api("PATCH", f"/api/projects/{w.ids['project']}",
+                                               json={"name": "New name"}),
+          project_names, ["Old name"], ["New name"], setup=_project_with_entry),
+    Route("api-project-delete-archives", lambda w: w.api("DELETE", f"/api/projects/{w.ids['project']}"),
+          project_names, ["Old name"], ["Old name"], setup=_project_with_entry),
+    Route("api-project-delete", lambda w: w.api("DELETE", f"/api/projects/{w.ids['project']}", 204),
+          nothing, None, None, setup=_project_alone),
+    Route("api-task-create", lambda w: w.task(w.ids["project"], "Another"), goals, [("Ship", 1, 0)],
+          [("Ship", 1, 0)], setup=_task_with_goal),
+    Route("api-task-done", lambda w: w.api("PATCH", f"/api/tasks/{w.ids['task']}", json={"status": "done"}),
+          goals, [("Ship", 1, 0)], [("Ship", 1, 1)], setup=_task_with_goal),
+    Route("api-task-delete", lambda w: w.api("DELETE", f"/api/tasks/{w.ids['task']}", 204),
+          goals, [("Ship", 1, 1)], [("Ship", 1, 0)], setup=_done_task_with_goal),
+    Route("api-weekly-goal-put", lambda w: w.api("PUT", f"/api/weekly-goals/{w.monday.isoformat()}",
+                                                 json={"target_hours": 12.5}),
+          week_goal, 40, 12.5),
+    Route("api-weekly-goal-delete", lambda w: w.api("DELETE", f"/api/weekly-goals/{w.monday.isoformat()}", 204),
+          week_goal, 12.5, 40, setup=_weekly_goal),
+    Route("api-goal-create", lambda w: w.goal("Focus"), goals, [], [("Focus", 20, 0)]),
+    Route("api-goal-patch", lambda w: w.api("PATCH", f"/api/goals/{w.ids['goal']}", json={"target": 25}),
+          goals, [("Focus", 20, 0)], [("Focus", 25, 0)], setup=_goal),
+    Route("api-goal-delete", lambda w: w.api("DELETE", f"/api/goals/{w.ids['goal']}", 204),
+          goals, [("Focus", 20, 0)], [], setup=_goal),
+    Route("api-me-hours", lambda w: w.api("PATCH", "/api/me", json={"standard_hours_per_day": 6}),
+          week_goal, 40, 30),
+    # The new zone has New York's date right now (so only the data version, not the date in
+    # the cache key, can make the next call fresh); the entry's local hour moves.
+    Route("api-me-timezone", lambda w: w.api("PATCH", "/api/me", json={"timezone": w.ids["zone"]}),
+          peak_hour_moved, (1.0, 10), _peak_in_new_zone, setup=_entry_and_zone_of_the_same_date),
+    # ------------------------------------------------------------ HTML forms
+    Route("form-entry-create", lambda w: w.form("/entries", {
+        "start_time": w.local_input(10), "end_time": w.local_input(11, 30), "notes": "form"}),
+          hours_and_count, (0, 0), (1.5, 1)),
+    Route("form-entry-update", lambda w: w.form(f"/entries/{w.ids['entry']}", {
+        "start_time": w.local_input(10), "end_time": w.local_input(12, 15), "project_id": "", "notes": "",
+        "outcome": "", "tags": ""}),
+          hours, 1.0, 2.25, setup=_entry_1h),
+    Route("form-entry-delete", lambda w: w.form(f"/entries/{w.ids['entry']}/delete"),
+          hours_and_count, (1.0, 1), (0, 0), setup=_entry_1h),
+    Route("form-timer-start", lambda w: w.form("/timer/start", {"notes": "deep work"}), timer, None, "deep work"),
+    # Stopped now: the entry runs from yesterday 10:00 past midnight, so yesterday holds 14 h.
+    Route("form-timer-stop", lambda w: w.form("/timer/stop"), timer_and_day, ("running", ANY, ANY),
+          (None, 14.0, 1), setup=lambda w: w.running_timer_since_yesterday()),
+    Route("form-project-create", lambda w: w.form("/projects", {"name": "Fresh", "color": "#336699"}),
+          nothing, None, None),
+    Route("form-project-update", lambda w: w.form(f"/projects/{w.ids['project']}", {
+        "name": "New name", "color": "#336699"}),
+          project_names, ["Old name"], ["New name"], setup=_project_with_entry),
+    Route("form-project-delete", lambda w: w.form(f"/projects/{w.ids['project']}/delete"),
+          nothing, None, None, setup=_project_alone),
+    Route("form-task-create", lambda w: w.form("/tasks", {"project_id": str(w.ids["project"]), "name": "Another"}),
+          goals, [("Ship", 1, 0)], [("Ship", 1, 0)], setup=_task_with_goal),
+    Route("form-task-done", lambda w: w.form(f"/tasks/{w.ids['task']}", {"status": "done"}),
+          goals, [("Ship", 1, 0)], [("Ship", 1, 1)], setup=_task_with_goal),
+    Route("form-task-delete", lambda w: w.form(f"/tasks/{w.ids['task']}/delete"),
+          goals, [("Ship", 1, 1)], [("Ship", 1, 0)], setup=_done_task_with_goal),
+    Route("form-goal-create", lambda w: w.form("/goals", {
+        "name": "Focus", "metric": "hours", "target": "20", "period": "weekly", "direction": "at_least"}),
+          goals, [], [("Focus", 20, 0)]),
+    Route("form-goal-update", lambda w: w.form(f"/goals/{w.ids['goal']}", {"target": "25"}),
+          goals, [("Focus", 20, 0)], [("Focus", 25, 0)], setup=_goal),
+    Route("form-goal-delete", lambda w: w.form(f"/goals/{w.ids['goal']}/delete"),
+          goals, [("Focus", 20, 0)], [], setup=_goal),
+    Route("form-weekly-goal", lambda w: w.form("/goals/weekly", {"target_hours": "12.5"}), week_goal, 40, 12.5),
+    Route("form-weekly-goal-clear", lambda w: w.form("/goals/weekly", {"target_hours": ""}),
+          week_goal, 12.5, 40, setup=_weekly_goal),
+    Route("form-settings", lambda w: w.form("/settings", SETTINGS_FORM), week_goal, 40, 30),
+    # ------------------------------------------------------------ imports
+    Route("api-import-toggl", lambda w: w.api_import(w.toggl(), "toggl"), imported, (0, []), (1.5, ["Imported"])),
+    Route("api-import-momentum-csv", lambda w: w.api_import(w.momentum_csv(), "momentum"),
+          imported, (0, []), (1.5, ["Imported"])),
+    Route("form-import", lambda w: w.form_import(w.toggl(), "toggl"), imported, (0, []), (1.5, ["Imported"])),
+    Route("form-import-htmx-job", lambda w: w.htmx_import(w.toggl(), "toggl"), imported, (0, []),
+          (1.5, ["Imported"])),
+    # ------------------------------------------------------------ restores (backup.json)
+    Route("api-restore-into-empty-account",
+          lambda w: w.api_import(w.backup(), "momentum", "momentum-backup.json"),
+          restored, (0, [], 40, []), (1.5, ["Restored"], 30, ["Restored goal"])),
+    Route("api-restore-into-used-account",  # settings are kept; entries, projects and goals are added
+          lambda w: w.api_import(w.backup(), "momentum", "momentum-backup.json"),
+          restored, (1.0, [], 40, []), (2.5, ["Restored"], 40, ["Restored goal"]), setup=_entry_for_merge),
+    Route("form-restore", lambda w: w.form_import(w.backup(), "momentum", "momentum-backup.json"),
+          restored, (0, [], 40, []), (1.5, ["Restored"], 30, ["Restored goal"])),
+)
+
+
+# ---------------------------------------------------------------- stats calls
+
+
+def stats(u: UserCtx) -> dict[str, Any]:
+    r = u.api("GET", STATS)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def comparable(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload without the figures a running timer moves from one call to the next."""
+    out = json.loads(json.dumps(payload))
+    summary = out["summary"]
+    if summary["active_timer"] is not None:
+        summary["active_timer"].pop("elapsed_seconds")
+        for key in LIVE_SUMMARY_KEYS:
+            summary.pop(key)
+    return out  # type: ignore[no-any-return]
+
+
+def warm(u: UserCtx, count_queries: QueryCounter) -> dict[str, Any]:
+    """Two calls; the second comes from the cache without one SQL statement, unless a
+    timer runs (such a payload is never cached: services.py, docs/productivity.md)."""
+    first = stats(u)
+    before = count_queries.count
+    again = stats(u)
+    if first["summary"]["active_timer"] is None:
+        assert count_queries.count == before, "the repeated call was not served from the cache"
+        assert again == first
+    else:
+        assert count_queries.count > before, "a payload with a running timer was served from the cache"
+    return first
+
+
+def cold(w: World) -> dict[str, Any]:
+    """The payload computed afresh: the cache version moved by hand first."""
+    from app.lib import cache as cache_lib
+
+    w.portal.call(cache_lib.bump_user_version, w.u.id)
+    return stats(w.u)
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.fixture()
+def world(make_user: Any, settings: Settings, portal: BlockingPortal) -> World:
+    u = make_user(timezone=ZONE)
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    return World(u=u, settings=settings, portal=portal, yesterday=today - timedelta(days=1),
+                 monday=today - timedelta(days=today.weekday()))
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(r, id=r.id, marks=r.marks) for r in ROUTES]
+
+
+@pytest.mark.parametrize("route", _cases())
+def test_the_next_stats_call_after_a_write_is_fresh(route: Route, world: World, count_queries: QueryCounter) -> None:
+    route.setup(world)
+    warmed = warm(world.u, count_queries)
+    assert route.figure(warmed, world) == route.before, "the setup did not give the expected starting figure"
+
+    route.write(world)
+    before = count_queries.count
+    fresh = stats(world.u)
+    assert count_queries.count > before, "the first stats call after the write came from the old cache"
+    after = route.after(world) if callable(route.after) else route.after
+    assert route.figure(fresh, world) == after
+    assert comparable(fresh) == comparable(cold(world)), "the fresh payload differs from a cold recomputation"
+
+
+def test_every_write_route_has_a_case(app: Any) -> None:
+    """A new write route must join ROUTES (or be listed here as not writing stats data)."""
+    not_stats_data = {
+        ("POST", "/login"), ("POST", "/register"), ("POST", "/logout"),  # sessions, not figures
+        ("POST", "/api/auth/tokens"), ("DELETE", "/api/auth/tokens/{token_id:int}"),  # credentials
+    }
+    covered = {
+        ("POST", "/api/entries"), ("PATCH", "/api/entries/{entry_id:int}"), ("DELETE", "/api/entries/{entry_id:int}"),
+        ("POST", "/api/timer/start"), ("POST", "/api/timer/stop"),
+        ("POST", "/api/projects"), ("PATCH", "/api/projects/{project_id:int}"),
+        ("DELETE", "/api/projects/{project_id:int}"),
+        ("POST", "/api/tasks"), ("PATCH", "/api/tasks/{task_id:int}"), ("DELETE", "/api/tasks/{task_id:int}"),
+        ("PUT", "/api/weekly-goals/{week_start:str}"), ("DELETE", "/api/weekly-goals/{week_start:str}"),
+        ("POST", "/api/goals"), ("PATCH", "/api/goals/{goal_id:int}"), ("DELETE", "/api/goals/{goal_id:int}"),
+        ("PATCH", "/api/me"), ("POST", "/api/import"),
+        ("POST", "/entries"), ("POST", "/entries/{entry_id:int}"), ("POST", "/entries/{entry_id:int}/delete"),
+        ("POST", "/timer/start"), ("POST", "/timer/stop"),
+        ("POST", "/projects"), ("POST", "/projects/{project_id:int}"), ("POST", "/projects/{project_id:int}/delete"),
+        ("POST", "/tasks"), ("POST", "/tasks/{task_id:int}"), ("POST", "/tasks/{task_id:int}/delete"),
+        ("POST", "/goals"), ("POST", "/goals/{goal_id:int}"), ("POST", "/goals/{goal_id:int}/delete"),
+        ("POST", "/goals/weekly"), ("POST", "/settings"), ("POST", "/import"),
+    }
+    routes: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for method in getattr(route, "methods", ()):
+            if method in {"POST", "PUT", "PATCH", "DELETE"}:
+                routes.add((method, route.path.rstrip("/") or "/"))
+    assert routes - covered - not_stats_data == set()
+    assert covered - routes == set(), "a listed route no longer exists"
+
+
+# ---------------------------------------------------------------- one rounding rule: 450 s reads 0.13 h
+
+
+def test_a_450_second_day_reads_0_13_hours_everywhere(world: World) -> None:
+    w = world
+    w.entry((10, 0, 0), (10, 7, 30))
+    y = w.yesterday.isoformat()
+
+    assert hours(stats(w.u), w) == 0.13
+
+    r = w.u.api("GET", "/api/export/daily.csv", params={"start": y, "end": y})
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(row["date"], row["hours"]) for row in rows] == [(y, "0.13")]
+
+    row = re.compile(rf'<time datetime="{y}">[^<]*</time></th>\s*<td class="num">([^<]*)</td>')
+    for url in ("/dashboard/productivity/fragments/daily", "/dashboard/productivity/"):
+        page = w.u.browser().get(url)
+        assert page.status_code == 200, page.text
+        assert row.findall(page.text) == ["0.13"], f"{url}: the day's row in the table"
+    heatmap = w.u.browser().get("/dashboard/productivity/fragments/heatmap")
+    assert heatmap.status_code == 200, heatmap.text
+    assert f"{y}: 0.13 h" in html.unescape(heatmap.text)
