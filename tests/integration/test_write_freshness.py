@@ -6,7 +6,7 @@ steps (docs/productivity.md, "Freshness"; CONTRACT section 4):
 
 1. set up what the write needs (through the API: those are writes too, done before warming);
 2. warm the stats cache and prove it is warm: the repeated call issues no SQL statement
-   (a payload with a running timer is never cached, by design, so it must be recomputed);
+   (while a timer runs, the completed part is cached and the live fields overlaid);
 3. do the write through the route under test;
 4. the next stats call is computed afresh (it issues SQL), shows the route's figure with
    its new value, and equals a cold recomputation (the cache version moved by hand).
@@ -35,11 +35,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from anyio.from_thread import BlockingPortal
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.db.models import TimeEntry
+from app.db.models import TimeEntry, User
 from app.settings import Settings
-from tests.integration.helpers import db_run
+from tests.integration.helpers import db_all, db_run
 from tests.support import QueryCounter, UserCtx
 
 STATS = "/api/productivity/stats"
@@ -447,16 +447,20 @@ def comparable(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def warm(u: UserCtx, count_queries: QueryCounter) -> dict[str, Any]:
-    """Two calls; the second comes from the cache without one SQL statement, unless a
-    timer runs (such a payload is never cached: services.py, docs/productivity.md)."""
+    """Two calls; the second comes from the cache without one SQL statement. While a timer
+    runs the completed part is cached and the live fields are overlaid per call, unless
+    the user has goals: then every call is recomputed (docs/productivity.md, "Caching")."""
     first = stats(u)
     before = count_queries.count
     again = stats(u)
     if first["summary"]["active_timer"] is None:
         assert count_queries.count == before, "the repeated call was not served from the cache"
         assert again == first
+    elif first["goals"]:
+        assert count_queries.count > before, "a payload with a running timer and goals was served from the cache"
     else:
-        assert count_queries.count > before, "a payload with a running timer was served from the cache"
+        assert count_queries.count == before, "the completed part was not served from the cache"
+        assert comparable(again) == comparable(first)
     return first
 
 
@@ -552,3 +556,27 @@ def test_a_450_second_day_reads_0_13_hours_everywhere(world: World) -> None:
     heatmap = w.u.browser().get("/dashboard/productivity/fragments/heatmap")
     assert heatmap.status_code == 200, heatmap.text
     assert f"{y}: 0.13 h" in html.unescape(heatmap.text)
+
+
+# ---------------------------------------------------------------- a refused restore writes nothing
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 8 write path: restore_backup calls accounts.update_settings, a @unit_of_work() service, "
+    "inside ImportService.run_import's own (non-unit) transaction, so the settings are committed as a "
+    "unit of their own before the entries are checked; a 422 restore ('nothing was imported') leaves "
+    "the backup's settings stored (and /api/me, served from the user cache, still shows the old ones)"
+))
+def test_a_restore_refused_for_a_bad_entry_changes_no_setting(world: World) -> None:
+    """docs/import-export.md: a backup is checked before anything is written; a row error
+    makes the whole import write nothing — the account's settings included."""
+    w = world
+    doc = json.loads(w.backup())
+    doc["entries"][0]["end_time"] = doc["entries"][0]["start_time"]  # an entry of no time: a row error
+    r = w.u.api("POST", "/api/import", files={"file": ("momentum-backup.json", json.dumps(doc).encode(), "text/csv")},
+                data={"format": "momentum", "timezone": ZONE})
+    assert r.status_code == 422, r.text
+    stored = db_all(w.settings, select(User.standard_hours_per_day, User.working_days).where(User.id == w.u.id))
+    assert [tuple(row) for row in stored] == [(8.0, [1, 2, 3, 4, 5])]
+    me = w.api("GET", "/api/me")
+    assert (me["standard_hours_per_day"], me["working_days"]) == (8.0, [1, 2, 3, 4, 5])
