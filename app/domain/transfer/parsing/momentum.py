@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.transfer.backup_format import MAX_BACKUP_BYTES, Backup
 from app.domain.transfer.formulas import restore
-from app.domain.transfer.parsing.columns import Layout, bool_cell, raw_cell, text_cell
+from app.domain.transfer.parsing.columns import Layout, bool_cell, raw_cell
 from app.domain.transfer.parsing.shared import (
     MAX_NAME_CHARS,
     MAX_PROJECT_CHARS,
