@@ -4,7 +4,6 @@ inline is refused. Runs `momentum serve` of this checkout (tests/servers.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import uuid

@@ -20,7 +20,9 @@ import pytest
 from tests.integration.helpers import with_client_address
 from tests.servers import AppServer, RedisServer, redis_missing
 
-SERIES = re.compile(r'^momentum_requests_total\{instance="([^"]*)",method="GET",route="([^"]*)",status="(\d+)"\} (\d+)$')
+SERIES = re.compile(
+    r'^momentum_requests_total\{instance="([^"]*)",method="GET",route="([^"]*)",status="(\d+)"\} (\d+)$'
+)
 
 
 def total(text: str, route: str) -> int:
