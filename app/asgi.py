@@ -25,13 +25,15 @@ from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.system.health import healthz, metrics_endpoint, readyz
-from app.domain.system.metrics import request_middleware
+from app.domain.system.metrics import metrics_flusher, request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
 from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
 from app.lib.cache import setup_cache
+from app.lib.client_address import client_address_middleware
 from app.lib.csrf import csrf_guard
 from app.lib.htmx import error_response
+from app.lib.security_headers import security_headers
 from app.lib.templating import configure_templates
 from app.settings import Settings, get_settings
 
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await db_config.get_engine().dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=_route_handlers(),  # type: ignore[arg-type]
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
@@ -114,9 +116,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         middleware=[request_middleware],
         before_request=csrf_guard,
+        before_send=[security_headers],
         exception_handlers={Exception: error_response},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),
-        lifespan=[lifespan],
+        lifespan=[lifespan, metrics_flusher],
         state=State(
             {
                 "settings": settings,
@@ -126,3 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    # Outermost, before routing: the client address behind a trusted proxy counts for
+    # every request, 404s included (docs/setup.md, "Behind a reverse proxy").
+    app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
+    return app

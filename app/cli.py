@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +79,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     # Workers are separate processes: they must share one secret key.
     os.environ.setdefault("MOMENTUM_SECRET_KEY", settings.secret_key)
+    # /metrics sums the counters of every worker through one directory, and labels them
+    # with this instance's name (docs/setup.md, "Metrics").
+    os.environ.setdefault("MOMENTUM_INSTANCE_NAME", f"{socket.gethostname()}:{args.port}")
+    own_dir = not os.environ.get("MOMENTUM_METRICS_DIR", "").strip()
+    metrics_dir = (
+        Path(tempfile.mkdtemp(prefix="momentum-metrics-")) if own_dir else Path(os.environ["MOMENTUM_METRICS_DIR"])
+    )
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for old in metrics_dir.glob("*.json"):
+        old.unlink(missing_ok=True)  # counters start at zero with the instance
+    os.environ["MOMENTUM_METRICS_DIR"] = str(metrics_dir)
+    try:
+        _run_uvicorn(uvicorn, args)
+    finally:
+        if own_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
     uvicorn.run(
         "app.asgi:create_app",
         factory=True,
@@ -84,9 +107,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="warning" if args.quiet else "info",
         access_log=not args.quiet,
-        proxy_headers=False,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself (MOMENTUM_TRUSTED_PROXIES)
     )
-    return 0
 
 
 # ------------------------------------------------------------------ db

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from app.lib.time import is_valid_timezone
@@ -26,6 +28,29 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def _networks(name: str, default: tuple[Network, ...]) -> tuple[Network, ...]:
+    """A comma-separated list of CIDRs (a bare address is a /32 or /128)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    networks: list[Network] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated CIDRs (e.g. 10.0.0.0/8,::1), not {part!r}") from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
@@ -34,6 +59,10 @@ class Settings:
     timezone: str
     allow_signup: bool
     env: str
+    # docs/setup.md, "Behind a reverse proxy" and "Metrics" (CONTRACT section 6).
+    trusted_proxies: tuple[Network, ...] = ()
+    metrics_allow: tuple[Network, ...] = field(default=LOOPBACK)
+    instance_name: str = ""
 
     @property
     def dev(self) -> bool:
@@ -69,6 +98,9 @@ class Settings:
             timezone=tz,
             allow_signup=_bool("MOMENTUM_ALLOW_SIGNUP", True),
             env=env,
+            trusted_proxies=_networks("MOMENTUM_TRUSTED_PROXIES", ()),
+            metrics_allow=_networks("MOMENTUM_METRICS_ALLOW", LOOPBACK),
+            instance_name=os.environ.get("MOMENTUM_INSTANCE_NAME", "").strip()[:200] or socket.gethostname(),
         )
 
 

@@ -504,10 +504,12 @@ def _csrf(client: httpx.Client, page: str) -> str:
 
 def register(server: AppServer | str, email: str | None = None, password: str = PASSWORD,
              timezone: str = "UTC") -> tuple[str, httpx.Client]:
-    """Sign up through the /register form; returns (email, a client signed in by cookie).
+    """Sign up through the /register form, then sign in through /login (sign-up never
+    signs in: it answers alike for new and taken emails, docs/setup.md "Sign-up");
+    returns (email, a client signed in by cookie).
 
     If the form answers 429 (a sign-up rate limit, CONTRACT section 6), the account is
-    created with `momentum users create` instead and the client signs in through /login.
+    created with `momentum users create` instead.
     """
     email = email or f"u-{uuid.uuid4().hex[:12]}@example.com"
     c = httpx.Client(base_url=_base(server), timeout=30)
@@ -516,11 +518,10 @@ def register(server: AppServer | str, email: str | None = None, password: str = 
                                   "timezone": timezone, "standard_hours_per_day": "8", "_csrf_token": token})
     if r.status_code == 429 and isinstance(server, AppServer):
         create_user_cli(server, email, password, timezone)
-        login(c, email, password)
-    elif r.status_code != 303:
+    elif r.status_code not in {200, 303}:  # 303 to /login, or its page when redirects are followed
         c.close()
         raise RuntimeError(f"POST /register answered {r.status_code}: {r.text[:500]}")
-    c.headers["X-CSRF-Token"] = c.cookies.get("momentum_csrf") or ""
+    login(c, email, password)
     return email, c
 
 

@@ -192,6 +192,7 @@ async def _create_user(settings: Settings, email: str, password: str, timezone: 
 def make_user(settings: Settings, new_client: Any) -> Iterator[Any]:
     """make_user(timezone="Europe/Berlin") → a signed-in UserCtx with its own client."""
     from app.domain.accounts.services import sign
+    from app.lib.signing import session_csrf_token
 
     def factory(timezone: str | None = "UTC", hours: float = 8.0, email: str | None = None) -> UserCtx:
         email = email or f"user-{uuid.uuid4().hex[:10]}-{next(_counter)}@example.com"
@@ -199,7 +200,8 @@ def make_user(settings: Settings, new_client: Any) -> Iterator[Any]:
         user_id, token, raw = run(_create_user(settings, email, password, timezone, hours))
         c = new_client()
         c.cookies.set("momentum_session", sign(settings.secret_key, raw))
-        c.cookies.set("momentum_csrf", f"csrf-{uuid.uuid4().hex}")
+        # The CSRF token is bound to the session (CONTRACT section 6): the one its pages carry.
+        c.cookies.set("momentum_csrf", session_csrf_token(settings.secret_key, raw))
         return UserCtx(user_id, email, password, token, raw, c, timezone or settings.timezone)
 
     yield factory

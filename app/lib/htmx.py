@@ -62,13 +62,15 @@ def see_other(path: str) -> Redirect:
     return Redirect(path=path, status_code=HTTP_303_SEE_OTHER)
 
 
-def set_csrf_cookie(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
-    """Persist a CSRF token minted while rendering (double-submit cookie)."""
-    new = request.scope.get("state", {}).get("csrf_new")
-    if new:
+def set_csrf_cookie(
+    request: Request[Any, Any, Any], response: Response[Any], token: str | None = None
+) -> Response[Any]:
+    """Persist the CSRF token the page carries (or `token`, e.g. the new session's at login)."""
+    value = token or request.scope.get("state", {}).get("csrf_new")
+    if value:
         response.set_cookie(
             CSRF_COOKIE,
-            new,
+            value,
             httponly=True,
             samesite="lax",
             secure=not settings_of(request).dev,

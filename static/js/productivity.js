@@ -293,6 +293,19 @@
   });
   document.addEventListener('click', onClick);
 
+  // Fragments poll only while the tab is visible, and once more on coming back
+  // (CONTRACT section 5). Here rather than in hx-trigger filters: htmx evaluates those
+  // with Function(), which the Content-Security-Policy forbids (section 6).
+  document.addEventListener('htmx:confirm', function (event) {
+    var el = event.target;
+    if (document.visibilityState !== 'visible' && el && el.hasAttribute && el.hasAttribute('data-poll-seconds')) {
+      event.preventDefault(); // skip this poll; `every` re-arms itself
+    }
+  });
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible' && window.htmx) window.htmx.trigger(document.body, 'momentum:visible');
+  });
+
   if (M.app) M.app.startTicker();
 
   if (document.readyState === 'loading') {

@@ -81,6 +81,7 @@ def clear_rate_limits(portal: BlockingPortal, *, address: str | None = None, ema
     if address is not None:
         minute = current_minute()
         keys += [f"rl:ip:{address}:{m}" for m in (minute - 2, minute - 1, minute)]
+        keys.append(f"rl:signup:{address}")
     for email in emails:
         digest = sha256(normalize_email(email))
         keys += [f"rl:fail:{digest}", f"rl:block:{digest}"]

@@ -63,10 +63,26 @@ def user_count(settings: Any, email: str) -> int:
 
 
 def login(c: Any, email: str, password: str, next_path: str | None = None) -> Any:
-    data = {"email": email, "password": password, "_csrf_token": CSRF}
+    """POST /login as a browser would: with the token of the login page it is on (bound
+    to the session when the client already has one)."""
+    if any(ck.name == "momentum_session" for ck in c.cookies.jar):
+        c.get("/login")
+    data = {"email": email, "password": password, "_csrf_token": csrf_cookie(c)}
     if next_path is not None:
         data["next"] = next_path
     return c.post("/login", data=data, follow_redirects=False)
+
+
+def csrf_cookie(c: Any) -> str:
+    """The CSRF cookie the server set last (the test's own, set without a domain, else),
+    left alone in the jar: a browser keeps one cookie per name."""
+    found = [ck for ck in c.cookies.jar if ck.name == "momentum_csrf"]
+    if not found:
+        return CSRF
+    value = next((ck.value for ck in found if ck.domain), found[0].value) or CSRF
+    c.cookies.delete("momentum_csrf")
+    c.cookies.set("momentum_csrf", value)
+    return value
 
 
 def register_form(email: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -100,22 +116,25 @@ def test_register_page_renders_the_form_with_a_csrf_token_matching_its_cookie(an
     assert '<option value="Europe/Berlin">' in r.text
 
 
-def test_register_creates_the_user_signs_in_and_redirects_home(ip_client: Any, settings: Any) -> None:
+def test_register_creates_the_user_and_sends_them_to_sign_in_with_the_email_filled_in(
+    ip_client: Any, settings: Any
+) -> None:
     c = ip_client()
     email = fresh_email()
     r = c.post("/register", data=register_form(email.upper()), follow_redirects=False)
     assert r.status_code == 303
-    assert r.headers["location"] == "/"
-    set_cookie = r.headers["set-cookie"]
-    assert "momentum_session=" in set_cookie and "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie
-    me = c.get("/api/me")
-    assert me.status_code == 200
-    body = me.json()
-    assert body["email"] == email  # stored lower-cased
+    assert r.headers["location"] == "/login?registered=1"
+    assert "momentum_session" not in r.headers.get("set-cookie", "")  # sign-up never signs in
+    assert user_count(settings, email) == 1
+    page = c.get("/login?registered=1")
+    assert "If this email is new to Momentum, its account is ready" in page.text
+    assert f'value="{email}"' in page.text  # stored lower-cased, filled in for the login form
+    assert login(c, email, "long enough password").status_code == 303
+    body = c.get("/api/me").json()
+    assert body["email"] == email
     assert body["timezone"] == "Europe/Berlin"
     assert body["standard_hours_per_day"] == 7.5
     assert body["working_days"] == [1, 2, 3, 4, 5]
-    assert user_count(settings, email) == 1
 
 
 @pytest.mark.parametrize(
@@ -148,15 +167,42 @@ def test_register_validation_error_rerenders_with_422_next_to_the_field_and_crea
     assert user_count(settings, email) == 0
 
 
-def test_register_refuses_an_email_already_registered_in_another_case(
+def test_register_with_a_taken_email_answers_exactly_like_a_new_one_and_changes_nothing(
     ip_client: Any, make_user: Any, settings: Any
 ) -> None:
+    """No account enumeration (CONTRACT section 6): same status, location and cookies."""
+    from app.db.models import User as UserModel
+
     existing = make_user()
-    c = ip_client()
-    r = c.post("/register", data=register_form(existing.email.upper()), follow_redirects=False)
-    assert r.status_code == 422
-    assert field_error("email", "is already registered") in r.text
+    before = db_scalar(settings, select(UserModel.password_hash).where(UserModel.email == existing.email))
+    taken, new = ip_client(), ip_client()
+    new_email = fresh_email()
+    r_taken = taken.post("/register", data=register_form(existing.email.upper()), follow_redirects=False)
+    r_new = new.post("/register", data=register_form(new_email), follow_redirects=False)
+    assert (r_taken.status_code, r_taken.headers["location"]) == (r_new.status_code, r_new.headers["location"])
+    assert r_taken.content == r_new.content
+    assert sorted(r_taken.cookies.keys()) == sorted(r_new.cookies.keys()) == ["momentum_signup"]
+    # The next page, the login form, differs only in the email filled in.
+    assert taken.get("/login?registered=1").text.replace(existing.email, "E") == new.get(
+        "/login?registered=1"
+    ).text.replace(new_email, "E")
     assert user_count(settings, existing.email) == 1
+    # The account is untouched: its own password still works, the typed one does not.
+    after = db_scalar(settings, select(UserModel.password_hash).where(UserModel.email == existing.email))
+    assert after == before
+    assert login(taken, existing.email, existing.password).status_code == 303
+
+
+def test_more_than_10_sign_ups_an_hour_from_one_address_get_429(ip_client: Any, settings: Any) -> None:
+    busy, calm = ip_client(), ip_client()
+    emails = [fresh_email() for _ in range(11)]
+    statuses = [busy.post("/register", data=register_form(e), follow_redirects=False).status_code for e in emails]
+    assert statuses == [303] * 10 + [429]
+    over = busy.post("/register", data=register_form(fresh_email()), follow_redirects=False)
+    assert over.status_code == 429
+    assert "too many sign-ups from this address; try again in an hour" in over.text
+    assert user_count(settings, emails[-1]) == 0
+    assert calm.post("/register", data=register_form(fresh_email()), follow_redirects=False).status_code == 303
 
 
 @pytest.fixture()
@@ -215,17 +261,21 @@ def test_cookies_are_secure_httponly_and_lax_in_production(production_app: Any, 
     assert csrf_cookie.startswith("momentum_csrf=")
     assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=lax" in csrf_cookie
     c.cookies.set("momentum_csrf", CSRF)
-    r = c.post("/register", data=register_form(fresh_email()), follow_redirects=False)
+    email = fresh_email()
+    r = c.post("/register", data=register_form(email), follow_redirects=False)
     assert r.status_code == 303
-    session_cookie = r.headers["set-cookie"]
-    assert session_cookie.startswith("momentum_session=")
+    r = login(c, email, "long enough password")
+    assert r.status_code == 303
+    session_cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith("momentum_session="))
     for flag in ("Secure", "HttpOnly", "SameSite=lax", "Path=/"):
         assert flag in session_cookie
 
 
 def test_cookies_work_over_plain_http_in_development(ip_client: Any) -> None:
     c = ip_client()
-    r = c.post("/register", data=register_form(fresh_email()), follow_redirects=False)
+    email = fresh_email()
+    assert c.post("/register", data=register_form(email), follow_redirects=False).status_code == 303
+    r = login(c, email, "long enough password")
     assert r.status_code == 303
     assert "Secure" not in r.headers["set-cookie"]
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from app.domain.accounts.services import sign
+from app.lib.signing import session_csrf_token
 
 UNAUTHORIZED = {"ok": False, "error": "authentication required"}
 ENTRY = {"start_time": "2026-11-02T09:00:00Z", "end_time": "2026-11-02T10:00:00Z"}
@@ -101,9 +102,11 @@ def _client_with(anon_client: Any, settings: Any, credentials: str) -> tuple[Any
     elif credentials in {"forged-cookie", "unsigned-cookie"}:
         value = sign(settings.secret_key, "no-such-session") if credentials == "forged-cookie" else "raw-session-id"
         anon_client.cookies.set("momentum_session", value)
-        # A CSRF token too, so the request is judged on its authentication alone.
-        anon_client.cookies.set("momentum_csrf", "csrf-token")
-        headers["X-CSRF-Token"] = "csrf-token"
+        # A CSRF token too (bound to the signed session id, else the double-submit
+        # cookie), so the request is judged on its authentication alone.
+        token = session_csrf_token(settings.secret_key, "no-such-session") if credentials == "forged-cookie" else "t"
+        anon_client.cookies.set("momentum_csrf", token)
+        headers["X-CSRF-Token"] = token
     return anon_client, headers
 
 

@@ -200,14 +200,29 @@ def test_bearer_request_needs_no_csrf_token_even_with_cookies_present(
     assert snapshot(u) != before
 
 
-def test_a_header_without_the_matching_cookie_is_403(make_user: Any, settings: Any) -> None:
-    u = make_user()
-    token = u.csrf["X-CSRF-Token"]
-    u.client.cookies.delete("momentum_csrf")
-    r = u.client.post("/api/projects", json={"name": "x"}, headers={"X-CSRF-Token": token})
+def test_the_token_is_bound_to_the_session_so_another_sessions_token_is_403(
+    make_user: Any, settings: Any
+) -> None:
+    """CONTRACT section 6: a token taken from (or planted by) another session is refused,
+    even when the CSRF cookie is set to it, as a sibling site could do."""
+    u, other = make_user(), make_user()
+    foreign = other.csrf["X-CSRF-Token"]
+    assert foreign and foreign != u.csrf["X-CSRF-Token"]
+    u.client.cookies.set("momentum_csrf", foreign)
+    r = u.client.post("/api/projects", json={"name": "x"}, headers={"X-CSRF-Token": foreign})
     assert r.status_code == 403
     assert r.json() == {"ok": False, "error": CSRF_ERROR}
     assert u.api("GET", "/api/projects").json() == []
+
+
+def test_the_session_token_needs_no_cookie_and_is_the_one_the_page_carries(make_user: Any) -> None:
+    u = make_user()
+    token = u.csrf["X-CSRF-Token"]
+    u.client.cookies.delete("momentum_csrf")
+    page = u.client.get("/projects")
+    assert f'"X-CSRF-Token": "{token}"' in page.text
+    r = u.client.post("/api/projects", json={"name": "x"}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201
 
 
 # ---------------------------------------------------------------- login and register forms

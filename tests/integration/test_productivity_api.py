@@ -99,6 +99,7 @@ def demo_user(settings: Settings, new_client: Any, *, years: float, timezone: st
     from app.cli import seed_demo
     from app.domain.accounts import services as accounts
     from app.domain.accounts.services import sign
+    from app.lib.signing import session_csrf_token
 
     email = f"demo-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct horse battery"
@@ -112,7 +113,7 @@ def demo_user(settings: Settings, new_client: Any, *, years: float, timezone: st
     user_id, token, raw = db_run(settings, work)
     c = new_client()
     c.cookies.set("momentum_session", sign(settings.secret_key, raw))
-    c.cookies.set("momentum_csrf", f"csrf-{uuid.uuid4().hex}")
+    c.cookies.set("momentum_csrf", session_csrf_token(settings.secret_key, raw))
     return UserCtx(user_id, email, password, token, raw, c, timezone)
 
 

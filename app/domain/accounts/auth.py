@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from app.domain.accounts import services as accounts
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.accounts.token_usage import note_token_use
 from app.lib.csrf import SESSION_COOKIE, bearer_token, settings_of
 
 _STATE_KEY = "momentum_user"
@@ -40,6 +41,8 @@ async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
     token = bearer_token(request)
     if token is not None:
         user = await accounts.user_for_credential("t", token, maker)
+        if user is not None:
+            note_token_use(accounts.sha256(token), maker)
     else:
         raw = session_token(request)
         if raw is not None:

@@ -14,11 +14,14 @@ from app.db.models import ApiToken, User
 from app.domain.accounts import services as accounts
 from app.domain.accounts.auth import session_token
 from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
-from app.lib.csrf import SESSION_COOKIE, settings_of
+from app.lib.csrf import CSRF_COOKIE, SESSION_COOKIE, settings_of
 from app.lib.errors import AppError, NotFoundError
-from app.lib.htmx import page, safe_target, see_other
+from app.lib.htmx import page, safe_target, see_other, set_csrf_cookie
+from app.lib.signing import session_csrf_token, sign, unsign
 from app.lib.time import all_timezones
 
+SIGNUP_COOKIE = "momentum_signup"
+"""The email just signed up with, signed, for the login form to prefill (10 minutes)."""
 CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
 
@@ -43,6 +46,8 @@ def _login_cookie(request: Request[Any, Any, Any], response: Response[Any], raw:
         path="/",
         max_age=int(accounts.SESSION_TTL.total_seconds()),
     )
+    # A new session, a new CSRF token (CONTRACT section 6): the old one is worthless now.
+    set_csrf_cookie(request, response, session_csrf_token(settings.secret_key, raw))
 
 
 def me_out(user: User | CurrentUser, default_zone: str) -> MeOut:
@@ -76,8 +81,25 @@ class AuthPagesController(Controller):
     include_in_schema = False
 
     @get("/login", name="accounts:login")
-    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:  # noqa: A002
-        return page(request, "pages/login.html.j2", next=safe_target(next), errors={}, form={})
+    async def login_page(
+        self,
+        request: Request[Any, Any, Any],
+        next: FromQuery[str | None] = None,  # noqa: A002
+        registered: FromQuery[str | None] = None,
+    ) -> Template:
+        signed = request.cookies.get(SIGNUP_COOKIE)
+        email = unsign(settings_of(request).secret_key, signed) if signed else None
+        response = page(
+            request,
+            "pages/login.html.j2",
+            next=safe_target(next),
+            errors={},
+            form={"email": email or ""},
+            registered=registered == "1",
+        )
+        if signed:
+            response.delete_cookie(SIGNUP_COOKIE, path="/login")
+        return response
 
     @post("/login", name="accounts:login-submit")
     async def login_submit(self, request: Request[Any, Any, Any], db_session: DB) -> Response[Any]:
@@ -129,13 +151,24 @@ class AuthPagesController(Controller):
                 timezones=all_timezones(),
             )
         try:
+            await accounts.check_signup_rate(client_ip(request))
+        except AppError as exc:
+            return page(
+                request,
+                "pages/register.html.j2",
+                status_code=exc.status_code,
+                errors={"form": exc.message},
+                form=values,
+                timezones=all_timezones(),
+            )
+        try:
             if _form_str(form, "password") != _form_str(form, "password_confirm"):
                 raise AppError("the two passwords differ", field="password_confirm")
             try:
                 hours = float(values["standard_hours_per_day"] or "8")
             except ValueError as exc:
                 raise AppError("must be a number", field="standard_hours_per_day") from exc
-            user = await accounts.create_user(
+            await accounts.sign_up(
                 db_session,
                 email=values["email"],
                 password=_form_str(form, "password"),
@@ -151,9 +184,18 @@ class AuthPagesController(Controller):
                 form=values,
                 timezones=all_timezones(),
             )
-        raw = await accounts.create_session(db_session, user.id)
-        response = see_other("/")
-        _login_cookie(request, response, raw)
+        # The same answer whether the email was new or already had an account (no
+        # enumeration; docs/setup.md, "Sign-up"): on to the login form, email filled in.
+        response = see_other("/login?registered=1")
+        response.set_cookie(
+            SIGNUP_COOKIE,
+            sign(settings.secret_key, accounts.normalize_email(values["email"])),
+            httponly=True,
+            samesite="lax",
+            secure=not settings.dev,
+            path="/login",
+            max_age=600,
+        )
         return response
 
     @post("/logout", name="accounts:logout")
@@ -163,6 +205,7 @@ class AuthPagesController(Controller):
             await accounts.end_session(db_session, raw)
         response = see_other("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")  # the next visitor of this browser starts afresh
         return response
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +21,8 @@ from app.db.uow import current_work, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
 from app.lib import cache as cache_lib
 from app.lib.errors import AuthError, RateLimitedError, ValidationError
+from app.lib.signing import sign as sign  # re-exported: the cookie signature lives in lib
+from app.lib.signing import unsign as unsign
 from app.lib.time import is_valid_timezone
 
 SESSION_TTL = timedelta(days=30)
@@ -29,6 +30,8 @@ MIN_PASSWORD = 8
 FAILED_LIMIT = 5
 FAILED_WINDOW = 15 * 60
 IP_LIMIT_PER_MINUTE = 30
+SIGNUP_LIMIT = 10  # sign-ups an hour from one client address (CONTRACT section 6)
+SIGNUP_WINDOW = 60 * 60
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # A hash to verify against when the email is unknown, so timing does not reveal accounts.
@@ -117,6 +120,19 @@ def to_current_user(user: User) -> CurrentUser:
 # ------------------------------------------------------------------ users
 
 
+def _new_user(email: str, password: str, timezone: str | None, standard_hours_per_day: float) -> User:
+    """Validate every field and build the (unsaved) user; raises ValidationError."""
+    email = validate_email(email)
+    validate_password(password)
+    tz = validate_timezone(timezone)
+    hours = validate_standard_hours(standard_hours_per_day)
+    return User(email=email, password_hash=hash_password(password), timezone=tz, standard_hours_per_day=hours)
+
+
+async def _email_taken(db: AsyncSession, email: str) -> bool:
+    return bool(await db.scalar(select(func.count()).select_from(User).where(User.email == email)))
+
+
 async def create_user(
     db: AsyncSession,
     *,
@@ -125,20 +141,49 @@ async def create_user(
     timezone: str | None,
     standard_hours_per_day: float = 8.0,
 ) -> User:
-    email = validate_email(email)
-    validate_password(password)
-    tz = validate_timezone(timezone)
-    hours = validate_standard_hours(standard_hours_per_day)
-    exists = await db.scalar(select(func.count()).select_from(User).where(User.email == email))
-    if exists:
+    """For the CLI and the operator: a taken email is an error naming the field."""
+    user = _new_user(email, password, timezone, standard_hours_per_day)
+    if await _email_taken(db, user.email):
         raise ValidationError("is already registered", field="email")
-    user = User(email=email, password_hash=hash_password(password), timezone=tz, standard_hours_per_day=hours)
     db.add(user)
     try:
         await db.flush()
     except IntegrityError as exc:
         raise ValidationError("is already registered", field="email") from exc
     return user
+
+
+async def sign_up(
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    timezone: str | None,
+    standard_hours_per_day: float = 8.0,
+) -> User | None:
+    """The /register form: the new user, or None when the email already has an account.
+
+    The caller answers both the same way (docs/setup.md, "Sign-up"), so the form never
+    tells whether an email is registered; the password is hashed either way, so the time
+    it takes tells nothing either. Invalid input is still a ValidationError: it depends
+    only on what was typed, not on who exists.
+    """
+    user = _new_user(email, password, timezone, standard_hours_per_day)
+    if await _email_taken(db, user.email):
+        return None
+    try:
+        async with db.begin_nested():  # a lost race with another sign-up rolls back only this
+            db.add(user)
+            await db.flush()
+    except IntegrityError:
+        return None
+    return user
+
+
+async def check_signup_rate(client_ip: str) -> None:
+    """CONTRACT section 6: more than 10 sign-up attempts an hour from one address → 429."""
+    if await cache_lib.hit_counter(f"rl:signup:{client_ip}", SIGNUP_WINDOW) > SIGNUP_LIMIT:
+        raise RateLimitedError("too many sign-ups from this address; try again in an hour")
 
 
 # ------------------------------------------------------------------ rate limits
@@ -176,19 +221,6 @@ async def authenticate(db: AsyncSession, email: str, password: str, client_ip: s
 
 
 # ------------------------------------------------------------------ browser sessions
-
-
-def sign(secret: str, value: str) -> str:
-    mac = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{value}.{mac}"
-
-
-def unsign(secret: str, signed: str) -> str | None:
-    value, _, mac = signed.rpartition(".")
-    if not value or not hmac.compare_digest(sign(secret, value), signed):
-        return None
-    return value
-
 
 async def create_session(db: AsyncSession, user_id: int) -> str:
     """A new session id (the caller signs it into the cookie). Called on every login,

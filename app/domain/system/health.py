@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import MediaType, Response, get
+from typing import Any
+
+from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.system import metrics
+from app.lib.client_address import in_networks
+from app.lib.csrf import settings_of
 
 
 @get("/healthz", include_in_schema=False, media_type=MediaType.JSON, sync_to_thread=False)
@@ -25,5 +30,10 @@ async def readyz(db_session: NamedDependency[AsyncSession]) -> Response[dict[str
 
 
 @get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4", sync_to_thread=False)
-def metrics_endpoint() -> str:
-    return metrics.render()
+def metrics_endpoint(request: Request[Any, Any, Any]) -> str:
+    """Prometheus text, only for addresses in MOMENTUM_METRICS_ALLOW (others: 404, as if
+    there were no such page). The address is the client's after MOMENTUM_TRUSTED_PROXIES."""
+    settings = settings_of(request)
+    if not in_networks(request.client.host if request.client else None, settings.metrics_allow):
+        raise NotFoundException()
+    return metrics.render(settings.instance_name)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from app.domain.transfer.formulas import neutralise
 from app.lib.numbers import hours_text, seconds_to_micros, to_hours
 from app.lib.time import local_date, local_day_start, split_by_day
 
@@ -104,7 +105,9 @@ def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo, *, header: boo
     written batch by batch), then up to 500 rows per chunk.
 
     Quoting follows the csv module (RFC 4180): notes with commas, quotes or line breaks
-    come back intact. Momentum's importer reads the file back exactly.
+    come back intact. Text cells that a spreadsheet would run as a formula get a leading
+    `'` (app/domain/transfer/formulas.py); Momentum's importer removes it, so it still
+    reads the file back exactly. `tags` is a JSON list and starts with `[`.
     """
     out = _CsvChunks()
     if header:
@@ -115,16 +118,16 @@ def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo, *, header: boo
         out.writer.writerow(
             (
                 e.id,
-                e.project or "",
-                e.task or "",
+                neutralise(e.project or ""),
+                neutralise(e.task or ""),
                 format_local(e.start, zone),
                 format_local(e.end, zone),
                 format_utc(e.start),
                 format_utc(e.end),
                 _seconds(e.end - e.start),
                 "true" if e.billable else "false",
-                e.notes,
-                e.outcome,
+                neutralise(e.notes),
+                neutralise(e.outcome),
                 _tags_json(e.tags),
             )
         )

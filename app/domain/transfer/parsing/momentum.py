@@ -11,7 +11,8 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from app.domain.transfer.backup_format import MAX_BACKUP_BYTES, Backup
-from app.domain.transfer.parsing.columns import Layout, bool_cell, raw_cell, text_cell
+from app.domain.transfer.formulas import restore
+from app.domain.transfer.parsing.columns import Layout, bool_cell, raw_cell
 from app.domain.transfer.parsing.shared import (
     MAX_NAME_CHARS,
     MAX_PROJECT_CHARS,
@@ -54,13 +55,23 @@ def _momentum_tags(row: list[str], layout: Layout) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _restored_text(row: list[str], layout: Layout, key: str) -> str:
+    """A text cell kept exactly, its formula guard removed before the length is checked."""
+    value = restore(raw_cell(row, layout, key))
+    if len(value) > MAX_TEXT_CHARS:
+        raise BadValue(f"{layout.label[key]} is longer than {MAX_TEXT_CHARS} characters ({len(value)})")
+    return value
+
+
 def momentum_row(n: int, row: list[str], layout: Layout, zone: ZoneInfo) -> ParsedRow:
     """Momentum's own entries.csv: UTC columns, values kept exactly (round trip)."""
     start = _utc_cell(row, layout, "start_utc")
     end = _utc_cell(row, layout, "end_utc")
     check_span(start, end)
-    project = raw_cell(row, layout, "project")
-    task = raw_cell(row, layout, "task")
+    # The export neutralised formula-like cells with a leading "'": take it off again
+    # (app/domain/transfer/formulas.py), so the round trip stays exact.
+    project = restore(raw_cell(row, layout, "project"))
+    task = restore(raw_cell(row, layout, "task"))
     if len(project) > MAX_PROJECT_CHARS:
         raise BadValue(f"{layout.label['project']} is longer than {MAX_PROJECT_CHARS} characters")
     if len(task) > MAX_NAME_CHARS:
@@ -72,10 +83,10 @@ def momentum_row(n: int, row: list[str], layout: Layout, zone: ZoneInfo) -> Pars
         project=project or None,
         client=None,
         task=task or None,
-        description=text_cell(row, layout, "notes", strip=False),
+        description=_restored_text(row, layout, "notes"),
         billable=bool_cell(row, layout, "billable"),
         tags=_momentum_tags(row, layout),
-        outcome=text_cell(row, layout, "outcome", strip=False),
+        outcome=_restored_text(row, layout, "outcome"),
     )
 
 

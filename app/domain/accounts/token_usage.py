@@ -1,0 +1,77 @@
+"""`api_tokens.last_used_at`: when a token was last used, to the minute (CONTRACT
+section 6; shown by `GET /api/auth/tokens`).
+
+Bookkeeping, not a write of the user's data, so it does not go through the unit of
+work. At most one write a minute per token: each process remembers when it last wrote
+a token's time, and the UPDATE itself only changes a row whose time is empty or over a
+minute old, so several workers or instances still write it once a minute at most. The
+write runs after the request, in a task of its own, and a failure only costs a late
+`last_used_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.config import writing
+from app.db.models import ApiToken
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(seconds=60)
+_MAX_REMEMBERED = 10_000
+_written: dict[str, float] = {}  # token hash -> time.monotonic() of this process's last write
+_tasks: set[asyncio.Task[bool]] = set()
+
+OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def touch_token(digest: str, open_db: OpenSession, now: datetime | None = None) -> bool:
+    """Set the token's last_used_at to `now` unless it was set less than a minute ago.
+    True when a row changed."""
+    now = now or datetime.now(UTC)
+    statement = (
+        update(ApiToken)
+        .where(
+            ApiToken.token_hash == digest,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - INTERVAL),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    with writing():
+        async with open_db() as db:
+            result = await db.execute(statement)
+            await db.commit()
+    return isinstance(result, CursorResult) and result.rowcount > 0
+
+
+async def _touch_quietly(digest: str, open_db: OpenSession) -> bool:
+    try:
+        return await touch_token(digest, open_db)
+    except Exception:  # bookkeeping must never fail a request or flood the log
+        log.warning("could not record the use of an API token", exc_info=True)
+        return False
+
+
+def note_token_use(digest: str, open_db: OpenSession) -> None:
+    """Called for every request authenticated by a token; writes at most once a minute."""
+    clock = time.monotonic()
+    last = _written.get(digest)
+    if last is not None and clock - last < INTERVAL.total_seconds():
+        return
+    if len(_written) >= _MAX_REMEMBERED:
+        _written.clear()
+    _written[digest] = clock
+    task = asyncio.get_running_loop().create_task(_touch_quietly(digest, open_db))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
