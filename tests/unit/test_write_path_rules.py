@@ -48,6 +48,10 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "an import / restore owns its transaction (all-or-nothing, 1,000-row batches) and commits "
         "with commit_and_refresh; docs/import-export.md — to move onto uow.write()"
     ),
+    "app/domain/accounts/token_usage.py::touch_token": (
+        "api_tokens.last_used_at bookkeeping, at most once a minute per token, after the response; "
+        "not a user's data, so it takes no user lock"
+    ),
     "app/domain/transfer/controllers.py::_release": (
         "ends the request session's read transaction before the import opens its own session "
         "(on SQLite the open BEGIN IMMEDIATE would hold the write lock); writes nothing"
@@ -72,6 +76,7 @@ WRITE_EXCEPTIONS: dict[str, str] = {
     "app/domain/accounts/services.py::create_user": (
         "sign-up: the user row itself, before there is a user to lock; no figures exist yet"
     ),
+    "app/domain/accounts/services.py::sign_up": "a new account (no data of a user exists yet to serialise against)",
     "app/domain/accounts/services.py::create_session": "a login session (credentials, not data any figure shows)",
     "app/domain/accounts/services.py::end_session": "logout (credentials, not data any figure shows)",
     "app/domain/accounts/services.py::create_token": "an API token (credentials, not data any figure shows)",
