@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +29,7 @@ from app.domain.system.health import healthz, metrics_endpoint, readyz
 from app.domain.system.metrics import request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
+from app.domain.transfer.jobs import run_reaper
 from app.lib.cache import setup_cache
 from app.lib.csrf import csrf_guard
 from app.lib.htmx import error_response
@@ -79,9 +82,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # the cyclic collector's generations so collections only walk request garbage.
         gc.collect()
         gc.freeze()
+        # Imports whose process died: marked failed, staging rows and temp files removed,
+        # now and every minute (docs/import-export.md).
+        reaper = asyncio.create_task(run_reaper(_app.state["sessionmaker"]))
         try:
             yield
         finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
             await db_config.get_engine().dispose()
 
     return Litestar(
