@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,7 +52,7 @@ HEARTBEAT_EVERY: Final = 5.0
 REAP_EVERY: Final = 60.0
 TEMP_PREFIX: Final = "momentum-import-"
 TEMP_SUFFIX: Final = ".upload"
-_DELETE_CHUNK: Final = 5000
+_DELETE_CHUNK: Final = 20_000
 
 HOST: Final = socket.gethostname()[:255]
 _active: set[int] = set()  # jobs this process is running now
@@ -231,24 +231,28 @@ def release(job_id: int) -> None:
 
 
 async def drop_staging(maker: async_sessionmaker[AsyncSession], job_id: int) -> None:
-    """Delete a job's staging rows in short transactions (they are invisible anyway)."""
-    while True:
-        with writing():
-            async with maker() as db:
-                ids = list(
-                    await db.scalars(
-                        select(ImportStaging.id).where(ImportStaging.job_id == job_id).limit(_DELETE_CHUNK)
+    """Delete a job's staging rows in short transactions of `_DELETE_CHUNK` ids (they are
+    invisible anyway, so no lock is held for long), then its refs."""
+    async with maker() as db:
+        lo, hi = (await db.execute(
+            select(func.min(ImportStaging.id), func.max(ImportStaging.id)).where(ImportStaging.job_id == job_id)
+        )).one()
+    if lo is not None and hi is not None:
+        for first in range(int(lo), int(hi) + 1, _DELETE_CHUNK):
+            with writing():
+                async with maker() as db:
+                    await db.execute(
+                        delete(ImportStaging).where(
+                            ImportStaging.job_id == job_id,
+                            ImportStaging.id >= first,
+                            ImportStaging.id < first + _DELETE_CHUNK,
+                        )
                     )
-                )
-                if ids:
-                    await db.execute(delete(ImportStaging).where(ImportStaging.id.in_(ids)))
-                else:
-                    await db.execute(delete(ImportStagingRef).where(ImportStagingRef.job_id == job_id))
-                await _commit(db)
-        if len(ids) < _DELETE_CHUNK:
-            if ids:
-                continue  # one more round deletes the refs
-            return
+                    await _commit(db)
+    with writing():
+        async with maker() as db:
+            await db.execute(delete(ImportStagingRef).where(ImportStagingRef.job_id == job_id))
+            await _commit(db)
 
 
 async def reap(maker: async_sessionmaker[AsyncSession], *, user_id: int | None = None) -> int:

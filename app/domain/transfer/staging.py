@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import rollups
 from app.db.config import writing
-from app.db.models import ImportStaging, ImportStagingRef, Project, Task, TimeEntry
+from app.db.models import ImportStaging, ImportStagingRef, Project, Task, TimeEntry, User
 from app.db.uow import Work, write
 from app.domain.tracking import validation as checks
 from app.domain.transfer import jobs
@@ -49,6 +49,13 @@ CHUNK_ROWS: Final = 5000  # rows per staging transaction
 PROGRESS_EVERY: Final = 1000
 _US: Final = 1_000_000
 
+def cast_table(table: object) -> Table:
+    assert isinstance(table, Table)
+    return table
+
+
+_STAGING: Final = cast_table(ImportStaging.__table__)
+_REFS: Final = cast_table(ImportStagingRef.__table__)
 DbKey = tuple[int, int, int | None, str]  # start µs, end µs, project id, notes
 
 
@@ -147,6 +154,7 @@ class CsvImport:
         self._stats = _Stats()
         self._pending: list[dict[str, Any]] = []
         self._pending_keys: list[tuple[DbKey | None, int, int]] = []  # db key, start µs, end µs
+        self._version = 0  # the user's data version when the duplicate checks began
 
     @property
     def doomed(self) -> bool:
@@ -156,6 +164,9 @@ class CsvImport:
 
     async def load(self) -> None:
         async with self._maker() as db:
+            self._version = int(
+                await db.scalar(select(User.data_version).where(User.id == self._user_id)) or 0
+            )
             for pid, name in await db.execute(
                 select(Project.id, Project.name).where(Project.user_id == self._user_id)
             ):
@@ -289,7 +300,7 @@ class CsvImport:
         with writing():
             async with self._maker() as db:
                 if values:
-                    await db.execute(insert(ImportStaging), values)
+                    await _stage(db, values)
                 await jobs.heartbeat(db, self._job_id, rows=stats.rows, bytes_read=bytes_read)
                 await db.commit()  # a short transaction per chunk (see the module docstring)
 
@@ -342,8 +353,12 @@ class CsvImport:
             out.tasks_created = catalog.tasks_created
             await w.db.execute(delete(ImportStagingRef).where(ImportStagingRef.job_id == job_id))
             if refs:
-                await w.db.execute(insert(ImportStagingRef), refs)
-            inserted = await _copy_staged(w.db, job_id, self._user_id, self._now)
+                conn = await w.db.connection()
+                await conn.execute(_REFS.insert(), refs)
+            # No other write of the user since the duplicate checks (the version moved only
+            # by this unit): nothing new to check against, so the copy skips the probe.
+            recheck = w.data_version != self._version + 1
+            inserted = await _copy_staged(w.db, job_id, self._user_id, self._now, recheck=recheck)
             days = self._days
             if inserted == result.created and days.exact and days.zone_name == w.zone_name:
                 await rollups.add_seconds(w.db, self._user_id, days.seconds, today=w.now)
@@ -355,6 +370,24 @@ class CsvImport:
             return out
 
         return await write(db, self._user_id, work, source="import", now=self._now)
+
+
+_STAGE_COLUMNS: Final = ("job_id", "row", "start_us", "end_us", "project_key", "task_key", "billable", "notes",
+                          "outcome", "tags")
+_STAGE_SQLITE: Final = (
+    f"INSERT INTO import_staging ({', '.join(_STAGE_COLUMNS)}) VALUES ({', '.join('?' * len(_STAGE_COLUMNS))})"
+)
+
+
+async def _stage(db: AsyncSession, values: list[dict[str, Any]]) -> None:
+    """One executemany of plain values: on SQLite straight to the driver (every value is
+    already an int, bool or str: no type processing is needed), elsewhere Core."""
+    conn = await db.connection()
+    if conn.dialect.name == "sqlite":
+        rows = [tuple(v[c] for c in _STAGE_COLUMNS) for v in values]
+        await conn.exec_driver_sql(_STAGE_SQLITE, rows)
+    else:
+        await conn.execute(_STAGING.insert(), values)
 
 
 def _from_micros_sql(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -370,15 +403,14 @@ def _from_micros_sql(column: ColumnElement[Any], dialect: str) -> ColumnElement[
     )
 
 
-async def _copy_staged(db: AsyncSession, job_id: int, user_id: int, now: datetime) -> int:
+async def _copy_staged(db: AsyncSession, job_id: int, user_id: int, now: datetime, *, recheck: bool) -> int:
     """INSERT INTO time_entries SELECT … FROM import_staging: the job's rows that are not
     (any longer) duplicates of a committed entry. Returns how many were inserted."""
     dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
-    s = ImportStaging.__table__.alias("s")
-    p = ImportStagingRef.__table__.alias("p")
-    t = ImportStagingRef.__table__.alias("t")
-    te = TimeEntry.__table__
-    assert isinstance(te, Table)
+    s = _STAGING.alias("s")
+    p = _REFS.alias("p")
+    t = _REFS.alias("t")
+    te = cast_table(TimeEntry.__table__)
     start = _from_micros_sql(s.c.start_us, dialect)
     end = _from_micros_sql(s.c.end_us, dialect)
     tags: ColumnElement[Any] = cast(s.c.tags, JSON) if dialect == "postgresql" else s.c.tags
@@ -400,8 +432,10 @@ async def _copy_staged(db: AsyncSession, job_id: int, user_id: int, now: datetim
                 t, and_(t.c.job_id == s.c.job_id, t.c.kind == "t", t.c.key == s.c.task_key)
             )
         )
-        .where(s.c.job_id == job_id, ~duplicate)
+        .where(s.c.job_id == job_id)
     )
+    if recheck:
+        query = query.where(~duplicate)
     columns = ["user_id", "project_id", "task_id", "start_time", "end_time", "billable", "notes", "outcome",
                "tags", "created_at", "updated_at"]
     result = await db.execute(insert(te).from_select(columns, query))
