@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.dataset import db_url
+from benchmarks.dataset import ROOT, db_url
 
 
 def momentum_bin() -> str:
@@ -26,6 +26,8 @@ def server_env(db_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOMENTUM_")}
     env.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db_url(db_path), MOMENTUM_CACHE_URL="mem://",
                MOMENTUM_TIMEZONE="UTC")
+    # This checkout's `app`, not whichever one the venv's editable install names (worktrees).
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
 

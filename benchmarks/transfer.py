@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--export-rows", type=int, default=25_000)
     parser.add_argument("--data-dir", default=None, help="where the Toggl files are cached (default: a temp dir)")
+    parser.add_argument("--show-log", action="store_true", help="print the server log's tail at the end")
     args = parser.parse_args(argv)
     from benchmarks.dataset import prepare_empty_db
 
@@ -177,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         data_dir.mkdir(parents=True, exist_ok=True)
         db = prepare_empty_db(Path(tmp) / "run")
         with Server(db, Path(tmp) / "server.log") as server:
-            run = asyncio.run(measure_transfer(server.base, server.pid, data_dir, args.rows, args.export_rows))
+            try:
+                run = asyncio.run(measure_transfer(server.base, server.pid, data_dir, args.rows, args.export_rows))
+            finally:
+                if args.show_log:
+                    print(server.log_tail())
     for line in report_lines(run):
         print(line)
     return 0
