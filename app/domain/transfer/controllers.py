@@ -231,7 +231,14 @@ class TransferApi(Controller):
             return Response(body, status_code=422)  # type: ignore[arg-type]
         return Response(out)
 
-    @get("/export/entries.csv", summary="Every entry as CSV (streamed)", media_type="text/csv")
+    # Not gzip-compressed: compressing 25,000 rows at level 9 costs more than sending them
+    # on the networks a self-hosted instance serves (issue 12 part 7).
+    @get(
+        "/export/entries.csv",
+        summary="Every entry as CSV (streamed)",
+        media_type="text/csv",
+        opt={"skip_compression": True},
+    )
     async def entries_csv(
         self,
         request: Request[Any, Any, Any],
