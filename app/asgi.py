@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -29,6 +31,7 @@ from app.domain.system.metrics import metrics_flusher, request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import TrackingPages
 from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
+from app.domain.transfer.jobs import run_reaper
 from app.lib.cache import setup_cache
 from app.lib.client_address import client_address_middleware
 from app.lib.csrf import csrf_guard
@@ -96,9 +99,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # the cyclic collector's generations so collections only walk request garbage.
         gc.collect()
         gc.freeze()
+        # Imports whose process died: marked failed, staging rows and temp files removed,
+        # now and every minute (docs/import-export.md).
+        reaper = asyncio.create_task(run_reaper(_app.state["sessionmaker"]))
         try:
             yield
         finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
             await db_config.get_engine().dispose()
 
     app = Litestar(

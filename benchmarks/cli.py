@@ -30,6 +30,7 @@ from benchmarks.dataset import ROOT, ensure_dataset, prepare_run_copy, say, togg
 from benchmarks.measure import measure_http, run_import
 from benchmarks.report import acceptance, machine, render
 from benchmarks.server import Server
+from benchmarks.transfer import measure_transfer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     with Server(run_db, data_dir / "run" / "server.log") as server:
         say(f"server up at {server.base} (pid {server.pid}); measuring ...")
         run = asyncio.run(measure_http(server.base, server.pid, meta, args.quick, args.load_client))
+        say("import and export over HTTP (issue 12 part 7) ...")
+        transfer = asyncio.run(measure_transfer(server.base, server.pid, data_dir, rows, 25_000))
     say("server stopped")
     say(f"importing {rows:,} Toggl rows with `momentum import` ...")
     imp = run_import(run_db, csv_path, rows, timeout=120 if args.quick else 300)
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{imp.imported:,} entries in the DB")
 
     text = render(meta=meta, info=machine(), run=run, imp=imp, quick=args.quick, started=started,
-                  total_seconds=time.perf_counter() - t0, generated_now=generated_now)
+                  total_seconds=time.perf_counter() - t0, generated_now=generated_now, transfer=transfer)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)

@@ -273,6 +273,21 @@ def prepare_run_copy(db_path: Path, run_dir: Path) -> Path:
     return target
 
 
+def prepare_empty_db(run_dir: Path) -> Path:
+    """A fresh SQLite database at Alembic head, for runs that bring their own users."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    target = run_dir / "momentum.db"
+    remove_db(target)
+    from app.cli import _alembic
+    from app.settings import Settings
+
+    _alembic(
+        Settings(database_url=db_url(target), cache_url="mem://", secret_key="bench-secret-key-0123456789",
+                 timezone="UTC", allow_signup=True, env="development")
+    ).upgrade("head")
+    return target
+
+
 def toggl_file(data_dir: Path, rows: int) -> Path:
     """`rows` Toggl detailed-CSV rows of one person's demo history (local times in ZONE), cached."""
     path = data_dir / f"toggl-{rows}-{BENCH_DATA_VERSION}.csv"

@@ -26,6 +26,7 @@ from benchmarks.dataset import (
 )
 from benchmarks.load import Result, _ms
 from benchmarks.measure import ExportResult, HttpRun, ImportResult
+from benchmarks.transfer import TransferRun, report_lines
 
 
 def machine() -> dict[str, str]:
@@ -107,7 +108,8 @@ def acceptance(run: HttpRun) -> list[tuple[str, str, str]]:
 
 
 def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: ImportResult, quick: bool,
-           started: datetime, total_seconds: float, generated_now: bool) -> str:
+           started: datetime, total_seconds: float, generated_now: bool, transfer: TransferRun | None = None
+           ) -> str:
     results, users, others = run.results, meta["users"], meta["others"]
     lines = [
         "# Performance",
@@ -228,6 +230,8 @@ def render(*, meta: dict[str, Any], info: dict[str, str], run: HttpRun, imp: Imp
         "|---|---|---|---|---|---|",
     ]
     lines += [_export_line(e) for e in run.exports]
+    if transfer is not None:
+        lines += report_lines(transfer)
     what = f"`momentum import` of {imp.rows:,} Toggl rows (own process, fresh user)"
     if imp.status == "ok":
         lines.append(f"| {what} | {IMPORT_EMAIL} | {imp.imported:,} entries in the DB | {imp.seconds:.1f} s "

@@ -231,11 +231,84 @@ class GoalTarget(BigIntBase):
     )
 
 
+class ImportJob(BigIntBase):
+    """One import (docs/import-export.md, "Imports that share the database").
+
+    A row in state `running` is the user's import lock (at most one per user, enforced by
+    a partial unique index); `pid`, `host` and `heartbeat_at` tell a live owner from a dead
+    one, so a crashed import is marked failed and its staging rows and temp file removed.
+    `key` is the random id the import page polls.
+    """
+
+    __tablename__ = "import_jobs"
+
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="running")  # running | done | failed
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    temp_path: Mapped[str | None] = mapped_column(String(1024), default=None)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    result: Mapped[str | None] = mapped_column(Text, default=None)  # the ImportResult as JSON
+
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),
+        Index(
+            "uq_import_jobs_one_running",
+            "user_id",
+            unique=True,
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
+    )
+
+
+class ImportStaging(BigIntBase):
+    """Parsed rows of a running import, invisible to every reader until the import's final
+    transaction copies them into time_entries at once. Times in UTC microseconds since the
+    epoch; `project_key`/`task_key` index the job's names (see ImportStagingRef)."""
+
+    __tablename__ = "import_staging"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    row: Mapped[int] = mapped_column(Integer)
+    start_us: Mapped[int] = mapped_column(BigInteger)
+    end_us: Mapped[int] = mapped_column(BigInteger)
+    project_key: Mapped[int | None] = mapped_column(Integer, default=None)
+    task_key: Mapped[int | None] = mapped_column(Integer, default=None)
+    billable: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list, written as text
+
+
+class ImportStagingRef(BigIntBase):
+    """The project or task id a staged row's key stands for, written by the final transaction."""
+
+    __tablename__ = "import_staging_refs"
+
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(1))  # p | t
+    key: Mapped[int] = mapped_column(Integer)
+    ref_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("job_id", "kind", "key", name="uq_import_staging_refs_job_kind_key"),)
+
+
 __all__ = [
     "ApiToken",
     "DayTotal",
     "Goal",
     "GoalTarget",
+    "ImportJob",
+    "ImportStaging",
+    "ImportStagingRef",
     "Project",
     "Task",
     "TimeEntry",

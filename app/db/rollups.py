@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +75,32 @@ async def refresh_days(
     values = [{"user_id": user_id, "day": d, "seconds": s} for d, s in sorted(totals.items()) if s > 0]
     if values:
         await db.execute(insert(DayTotal), values)
+
+
+async def add_seconds(
+    db: AsyncSession, user_id: int, deltas: dict[date, float], *, today: datetime | None = None
+) -> None:
+    """Add seconds to local days' totals (an import that only added entries whose days it
+    summed itself, in the user's current zone; docs/import-export.md). An upsert: one
+    statement per 5,000 days, no read of the entries."""
+    if not deltas:
+        return
+    zone_today = (today or datetime.now(UTC)).date()
+    if min(deltas) <= zone_today - timedelta(days=HISTORY_HORIZON_DAYS + 1):
+        db.info[HISTORY_CHANGED] = True
+    dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
+    upsert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    values = [{"user_id": user_id, "day": d, "seconds": s} for d, s in sorted(deltas.items()) if s > 0]
+    for i in range(0, len(values), 5000):
+        stmt = upsert(DayTotal)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "day"], set_={"seconds": DayTotal.seconds + stmt.excluded.seconds}
+        )
+        await db.execute(stmt, values[i : i + 5000])
 
 
 async def rebuild_all(db: AsyncSession, user_id: int, zone_name: str) -> None:

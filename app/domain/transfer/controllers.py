@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,15 +27,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.config import writing
-from app.db.models import TimeEntry
+from app.db.models import ImportJob, TimeEntry
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.transfer import jobs
 from app.domain.transfer.backup import backup_json_stream
 from app.domain.transfer.exporting import daily_csv_stream, entries_csv_stream
 from app.domain.transfer.importing import ImportService
 from app.domain.transfer.parsing import FORMAT_LABELS
-from app.domain.transfer.writer import ImportProgress, ImportResult
-from app.lib import cache as cache_lib
+from app.domain.transfer.writer import ImportResult
 from app.lib.csrf import settings_of
 from app.lib.errors import AppError, NotFoundError, ValidationError
 from app.lib.htmx import is_htmx, page
@@ -48,7 +46,6 @@ CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
 MAX_UPLOAD = 256 * 1024 * 1024
 FORMATS = ("auto", "toggl", "clockify", "kimai", "momentum")
-JOB_TTL = 3600
 
 
 @dataclass
@@ -103,22 +100,27 @@ async def _run_import(
     dry_run: bool,
     skip_bad_rows: bool,
     default_zone: str,
-    on_progress: Any = None,
+    job: ImportJob,
 ) -> ImportResult:
-    with writing():
-        async with maker() as session:
-            with path.open("rb") as stream:
-                return await ImportService().run_import(
-                    session,
-                    user,
-                    stream,
-                    fmt,
-                    get_zone(zone),
-                    dry_run,
-                    skip_bad_rows,
-                    default_zone=default_zone,
-                    on_progress=on_progress,
-                )
+    """Run the import of the spooled file under `job` (which holds the user's import lock);
+    the temp file is always removed."""
+    try:
+        with writing():
+            async with maker() as session:
+                with path.open("rb") as stream:
+                    return await ImportService().run_import(
+                        session,
+                        user,
+                        stream,
+                        fmt,
+                        get_zone(zone),
+                        dry_run,
+                        skip_bad_rows,
+                        default_zone=default_zone,
+                        job=job,
+                    )
+    finally:
+        path.unlink(missing_ok=True)
 
 
 async def _release(db_session: AsyncSession) -> None:
@@ -131,13 +133,23 @@ async def _release(db_session: AsyncSession) -> None:
     await db_session.commit()
 
 
-async def _spool(upload: UploadFile) -> Path:
-    """Copy the upload to a temporary file we own (the upload's file closes with the request)."""
-    with tempfile.NamedTemporaryFile(prefix="momentum-import-", suffix=".upload", delete=False) as handle:
-        await upload.seek(0)
-        while chunk := await upload.read(1024 * 1024):
-            handle.write(chunk)
-    return Path(handle.name)
+async def _start(
+    maker: async_sessionmaker[AsyncSession], user_id: int, upload: UploadFile
+) -> tuple[ImportJob, Path]:
+    """Take the user's import lock (a job; 409 when another import keeps running) and copy
+    the upload to the job's temp file (the upload's own file closes with the request)."""
+    job = await jobs.acquire(maker, user_id)
+    path = jobs.temp_path_for(maker, job.key)
+    try:
+        with path.open("wb") as handle:
+            await upload.seek(0)
+            while chunk := await upload.read(1024 * 1024):
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        await jobs.finish(maker, job.id, state="failed", error="the upload could not be stored")
+        raise
+    return job, path
 
 
 def _import_out(result: ImportResult) -> ImportOut:
@@ -199,20 +211,19 @@ class TransferApi(Controller):
         settings = settings_of(request)
         zone = _check_options(data.format, data.timezone or None, current_user, settings.timezone)
         await _release(db_session)
-        path = await _spool(data.file)
-        try:
-            result = await _run_import(
-                sessionmaker_of(request),
-                current_user,
-                path,
-                fmt=data.format,
-                zone=zone,
-                dry_run=_truthy(data.dry_run),
-                skip_bad_rows=_truthy(data.skip_bad_rows),
-                default_zone=settings.timezone,
-            )
-        finally:
-            path.unlink(missing_ok=True)
+        maker = sessionmaker_of(request)
+        job, path = await _start(maker, current_user.id, data.file)
+        result = await _run_import(
+            maker,
+            current_user,
+            path,
+            fmt=data.format,
+            zone=zone,
+            dry_run=_truthy(data.dry_run),
+            skip_bad_rows=_truthy(data.skip_bad_rows),
+            default_zone=settings.timezone,
+            job=job,
+        )
         out = _import_out(result)
         if not out.ok:
             body = msgspec.structs.asdict(out)
@@ -220,7 +231,14 @@ class TransferApi(Controller):
             return Response(body, status_code=422)  # type: ignore[arg-type]
         return Response(out)
 
-    @get("/export/entries.csv", summary="Every entry as CSV (streamed)", media_type="text/csv")
+    # Not gzip-compressed: compressing 25,000 rows at level 9 costs more than sending them
+    # on the networks a self-hosted instance serves (issue 12 part 7).
+    @get(
+        "/export/entries.csv",
+        summary="Every entry as CSV (streamed)",
+        media_type="text/csv",
+        opt={"skip_compression": True},
+    )
     async def entries_csv(
         self,
         request: Request[Any, Any, Any],
@@ -281,7 +299,9 @@ class TransferApi(Controller):
 # ---------------------------------------------------------------- pages
 
 
-class ImportJob(msgspec.Struct):
+class ImportJobView(msgspec.Struct):
+    """What the import page shows of a job (its row in import_jobs, transfer/jobs.py)."""
+
     state: str  # running | done | failed
     rows: int = 0
     bytes_read: int = 0
@@ -290,17 +310,13 @@ class ImportJob(msgspec.Struct):
     result: ImportOut | None = None
 
 
-_job_decoder = msgspec.json.Decoder(ImportJob)
-_job_encoder = msgspec.json.Encoder()
+_result_decoder = msgspec.json.Decoder(ImportResult)
 _background: set[asyncio.Task[None]] = set()
 
 
-def _job_key(user_id: int, job_id: str) -> str:
-    return f"import-job:{user_id}:{job_id}"
-
-
-async def _save_job(user_id: int, job_id: str, job: ImportJob) -> None:
-    await cache_lib.set_bytes(_job_key(user_id, job_id), _job_encoder.encode(job), JOB_TTL)
+def _job_view(job: ImportJob) -> ImportJobView:
+    result = _import_out(_result_decoder.decode(job.result)) if job.result and job.state == "done" else None
+    return ImportJobView(job.state, job.rows, job.bytes_read, job.total_bytes, job.error, result)
 
 
 class TransferPages(Controller):
@@ -353,7 +369,13 @@ class TransferPages(Controller):
                 request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
             )
         await _release(db_session)
-        path = await _spool(upload)
+        maker = sessionmaker_of(request)
+        try:
+            job, path = await _start(maker, current_user.id, upload)
+        except AppError as exc:
+            return self._import_page(
+                request, current_user, errors={"file": exc.message}, form=values, status_code=exc.status_code
+            )
         options: dict[str, Any] = {
             "fmt": fmt,
             "zone": zone,
@@ -361,28 +383,24 @@ class TransferPages(Controller):
             "skip_bad_rows": skip_bad_rows,
             "default_zone": settings.timezone,
         }
-        maker = sessionmaker_of(request)
         if is_htmx(request):
-            job_id = secrets.token_urlsafe(12)
             total = path.stat().st_size
-            await _save_job(current_user.id, job_id, ImportJob(state="running", total_bytes=total))
-            task = asyncio.create_task(self._job(maker, current_user, path, job_id, total, options))
+            await jobs.set_total(maker, job.id, total)
+            task = asyncio.create_task(self._job(maker, current_user, path, job, options))
             _background.add(task)
             task.add_done_callback(_background.discard)
             return page(
                 request,
                 "partials/transfer/import_job.html.j2",
-                job_id=job_id,
-                job=ImportJob(state="running", total_bytes=total),
+                job_id=job.key,
+                job=ImportJobView(state="running", total_bytes=total),
             )
         try:
-            result = await _run_import(maker, current_user, path, **options)
+            result = await _run_import(maker, current_user, path, job=job, **options)
         except AppError as exc:
             return self._import_page(
                 request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
             )
-        finally:
-            path.unlink(missing_ok=True)
         out = _import_out(result)
         return self._import_page(request, current_user, form=values, result=out, status_code=200 if out.ok else 422)
 
@@ -391,39 +409,27 @@ class TransferPages(Controller):
         maker: async_sessionmaker[AsyncSession],
         user: CurrentUser,
         path: Path,
-        job_id: str,
-        total: int,
+        job: ImportJob,
         options: dict[str, Any],
     ) -> None:
-        loop = asyncio.get_running_loop()
-        last = [loop.time()]
-
-        def progress(p: ImportProgress) -> None:
-            # Called synchronously by the service between batches: record at most twice a second.
-            if loop.time() - last[0] >= 0.5:
-                last[0] = loop.time()
-                loop.create_task(_save_job(user.id, job_id, ImportJob("running", p.rows, p.bytes_read, total)))
-
+        """A background import: its state lives in the job row (run_import ends it done or
+        failed; the reaper marks it failed if this process dies)."""
         try:
-            result = await _run_import(maker, user, path, on_progress=progress, **options)
-            job = ImportJob("done", bytes_read=total, total_bytes=total, result=_import_out(result))
-        except AppError as exc:
-            job = ImportJob("failed", total_bytes=total, error=exc.text)
+            await _run_import(maker, user, path, job=job, **options)
+        except AppError:
+            pass  # recorded in the job row by run_import
         except Exception:  # the job must always end with a state the page can show
-            log.exception("import job %s failed", job_id)
-            job = ImportJob("failed", total_bytes=total, error="the import failed unexpectedly")
-        finally:
-            path.unlink(missing_ok=True)
-        await _save_job(user.id, job_id, job)
+            log.exception("import job %s failed", job.key)
+            await jobs.finish(maker, job.id, state="failed", error="the import failed unexpectedly")
 
     @get("/import/jobs/{job_id:str}", name="transfer:import-job")
     async def import_job(
         self, request: Request[Any, Any, Any], job_id: FromPath[str], current_user: CurrentUserDep
     ) -> Template:
-        raw = await cache_lib.get_bytes(_job_key(current_user.id, job_id))
-        if raw is None:
+        job = await jobs.get(sessionmaker_of(request), current_user.id, job_id[:64])
+        if job is None:
             raise NotFoundError("import job")
-        return page(request, "partials/transfer/import_job.html.j2", job_id=job_id, job=_job_decoder.decode(raw))
+        return page(request, "partials/transfer/import_job.html.j2", job_id=job.key, job=_job_view(job))
 
     @get("/export", name="transfer:export")
     async def export_page(

@@ -7,16 +7,27 @@ of their own.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import AsyncIterator, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db.models import Project, Task, TimeEntry
-from app.domain.transfer.csv_formats import DailyAccumulator, ExportEntry, daily_csv_rows, entries_csv_rows
+from app.domain.transfer.csv_formats import (
+    DailyAccumulator,
+    ExportEntry,
+    daily_csv_rows,
+    entries_csv_rows,
+    format_local,
+)
+from app.domain.transfer.formulas import neutralise
 from app.domain.transfer.writer import BATCH_SIZE
 from app.lib.time import local_day_start
 
@@ -95,6 +106,50 @@ async def export_entry_batches(
         ]
 
 
+class _Offsets:
+    """The zone's UTC offset per UTC day, computed once per day seen and used only where it
+    holds for the whole day, so days with a DST change (about two a year) fall back to
+    format_local (precomputed zone conversion; issue 12 part 7)."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self._zone = zone
+        self._days: dict[date, tuple[timedelta, str] | None] = {}
+
+    def local(self, naive_utc: datetime) -> str:
+        """RFC 3339 in the zone's offset at that instant (exactly as format_local)."""
+        day = naive_utc.date()
+        known = self._days.get(day, _UNKNOWN)
+        if known is _UNKNOWN:
+            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            first = midnight.astimezone(self._zone).utcoffset()
+            last = (midnight + timedelta(days=1) - timedelta(microseconds=1)).astimezone(self._zone).utcoffset()
+            known = None
+            if first is not None and first == last:
+                known = (first, midnight.astimezone(timezone(first)).isoformat()[19:])
+            self._days[day] = known
+        if known is None:
+            return format_local(naive_utc.replace(tzinfo=UTC), self._zone)
+        offset, suffix = known
+        return (naive_utc + offset).isoformat() + suffix
+
+
+_UNKNOWN: Final = (timedelta(0), "")
+
+
+def _naive_utc(value: object) -> datetime:
+    """A stored instant as naive UTC: SQLite hands out its text, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _seconds_text(delta: timedelta) -> str:
+    if delta.microseconds == 0:
+        return str(delta.days * 86_400 + delta.seconds)
+    return f"{delta.total_seconds():.6f}".rstrip("0")
+
+
 async def entries_csv_stream(
     session: AsyncSession,
     user_id: int,
@@ -102,12 +157,63 @@ async def entries_csv_stream(
     *,
     first_day: date | None = None,
     last_day: date | None = None,
+    batch_size: int = 2000,
 ) -> AsyncIterator[str]:
-    """entries.csv for the entries starting on local days first_day..last_day (inclusive)."""
+    """entries.csv for the entries starting on local days first_day..last_day (inclusive).
+
+    The same bytes as `entries_csv_rows` (csv_formats.py), built without per-row objects:
+    the columns are read raw through a server-side cursor (`yield_per`), datetimes are
+    formatted from the stored text with a per-hour offset cache, the stored tags JSON is
+    re-encoded once per distinct value, and `csv.writer.writerows` writes each batch.
+    """
     start, end = day_range_bounds(first_day, last_day, zone)
     yield "".join(entries_csv_rows((), zone))
-    async for batch in export_entry_batches(session, user_id, start=start, end=end):
-        yield "".join(entries_csv_rows(batch, zone, header=False))
+    task = aliased(Task)
+    query = (
+        select(
+            TimeEntry.id,
+            Project.name,
+            task.name,
+            type_coerce(TimeEntry.start_time, Text),
+            type_coerce(TimeEntry.end_time, Text),
+            TimeEntry.billable,
+            TimeEntry.notes,
+            TimeEntry.outcome,
+            type_coerce(TimeEntry.tags, Text),
+        )
+        .outerjoin(Project, Project.id == TimeEntry.project_id)
+        .outerjoin(task, task.id == TimeEntry.task_id)
+        .where(TimeEntry.user_id == user_id, TimeEntry.end_time.is_not(None))
+        .order_by(TimeEntry.start_time, TimeEntry.id)
+        .execution_options(yield_per=batch_size)
+    )
+    if start is not None:
+        query = query.where(TimeEntry.start_time >= start)
+    if end is not None:
+        query = query.where(TimeEntry.start_time < end)
+    offsets = _Offsets(zone)
+    tags_text: dict[object, str] = {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    result = await session.stream(query)
+    async for partition in result.partitions(batch_size):
+        rows = []
+        for eid, project, task_name, s_raw, e_raw, billable, notes, outcome, tags in partition:
+            s, e = _naive_utc(s_raw), _naive_utc(e_raw)
+            key = tags if isinstance(tags, str) else json.dumps(tags)
+            tags_out = tags_text.get(key)
+            if tags_out is None:
+                parsed = json.loads(key) if key else []
+                tags_out = tags_text[key] = json.dumps(list(parsed or ()), ensure_ascii=False, separators=(",", ":"))
+            rows.append((
+                eid, neutralise(project or ""), neutralise(task_name or ""), offsets.local(s), offsets.local(e),
+                s.isoformat() + "Z", e.isoformat() + "Z", _seconds_text(e - s),
+                "true" if billable else "false", neutralise(notes or ""), neutralise(outcome or ""), tags_out,
+            ))
+        writer.writerows(rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 async def daily_csv_stream(

@@ -5,7 +5,8 @@ value readers (dates, clock times, tags, local times; docs/import-export.md).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -91,8 +92,12 @@ TRUE: Final = frozenset({"yes", "y", "true", "1", "ja", "j", "x", "oui", "sí", 
 FALSE: Final = frozenset({"no", "n", "false", "0", "nein", "non", "-", ""})
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_date(value: str) -> date:
-    """ISO `Y-m-d`, US `m/d/Y` (Clockify) or European `d.m.Y` (German Kimai)."""
+    """ISO `Y-m-d`, US `m/d/Y` (Clockify) or European `d.m.Y` (German Kimai).
+
+    Cached: an export repeats each date many times (issue 12 part 7, parsing without
+    per-row overhead)."""
     text = value.strip()
     if m := _ISO_DATE_RE.match(text):
         y, mo, d = m.groups()
@@ -105,8 +110,9 @@ def parse_date(value: str) -> date:
     return date(int(y), int(mo), int(d))
 
 
+@lru_cache(maxsize=1 << 17)
 def parse_time(value: str) -> time:
-    """24-hour `H:MM[:SS]` or 12-hour `h:MM[:SS] AM/PM`."""
+    """24-hour `H:MM[:SS]` or 12-hour `h:MM[:SS] AM/PM` (cached, as parse_date)."""
     m = _TIME_RE.match(value.strip())
     if not m:
         raise ValueError(value)
@@ -128,7 +134,21 @@ def split_tags(value: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+@lru_cache(maxsize=1 << 16)
+def _fixed_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset on `day` when it holds all day (no DST change that day), else None."""
+    midnight = datetime(day.year, day.month, day.day)
+    offset = zone.utcoffset(midnight)
+    following = zone.utcoffset(midnight + timedelta(days=1))
+    return offset if offset == following and offset is not None else None
+
+
 def local(day: date, clock: time, zone: ZoneInfo, what: str) -> datetime:
+    """The UTC instant of a wall time in `zone`. Days without a DST change (all but about
+    two a year) take a cached offset; the others go through resolve_local."""
+    offset = _fixed_offset(day, zone)
+    if offset is not None:
+        return datetime.combine(day, clock, tzinfo=UTC) - offset
     try:
         return resolve_local(datetime.combine(day, clock), zone)
     except NonExistentLocalTimeError as exc:
