@@ -561,12 +561,6 @@ def test_a_450_second_day_reads_0_13_hours_everywhere(world: World) -> None:
 # ---------------------------------------------------------------- a refused restore writes nothing
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 8 write path: restore_backup calls accounts.update_settings, a @unit_of_work() service, "
-    "inside ImportService.run_import's own (non-unit) transaction, so the settings are committed as a "
-    "unit of their own before the entries are checked; a 422 restore ('nothing was imported') leaves "
-    "the backup's settings stored (and /api/me, served from the user cache, still shows the old ones)"
-))
 def test_a_restore_refused_for_a_bad_entry_changes_no_setting(world: World) -> None:
     """docs/import-export.md: a backup is checked before anything is written; a row error
     makes the whole import write nothing — the account's settings included."""

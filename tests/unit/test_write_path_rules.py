@@ -44,13 +44,16 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "the pre-unit-of-work commit helper (commit, then bump the cache and history versions); "
         "still used by the import service below"
     ),
-    "app/domain/transfer/importing.py::ImportService.run_import": (
-        "an import / restore owns its transaction (all-or-nothing, 1,000-row batches) and commits "
-        "with commit_and_refresh; docs/import-export.md — to move onto uow.write()"
-    ),
     "app/domain/accounts/token_usage.py::touch_token": (
         "api_tokens.last_used_at bookkeeping, at most once a minute per token, after the response; "
         "not a user's data, so it takes no user lock"
+    ),
+    "app/domain/transfer/jobs.py::_commit": (
+        "import job rows (the per-user import lock, progress, heartbeat): bookkeeping, not figures"
+    ),
+    "app/domain/transfer/staging.py::CsvImport._flush": (
+        "staged import rows in chunks of 5,000, invisible until the final unit of work publishes them "
+        "(docs/import-export.md): a short commit per chunk keeps the SQLite write lock short"
     ),
     "app/domain/transfer/controllers.py::_release": (
         "ends the request session's read transaction before the import opens its own session "
@@ -61,13 +64,12 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
 # "path::Qualified.name" → why this place may rebuild or refresh the rollup itself.
 ROLLUP_EXCEPTIONS: dict[str, str] = {
     "app/cli.py::seed_demo": "the demo seeder bulk-inserts years of entries, then rebuilds the rollup once",
+    "app/domain/transfer/importing.py::ImportService._restore.restore": (
+        "a restore runs inside one uow.write and rebuilds the whole rollup once after its bulk insert"
+    ),
     "app/domain/accounts/services.py::update_settings": (
         "a time-zone change moves every local day: the whole rollup is rebuilt inside the settings "
         "unit of work (rollups.py module doc)"
-    ),
-    "app/domain/transfer/importing.py::ImportService.run_import": (
-        "an import refreshes the days it touched, or rebuilds the rollup after a large import or a "
-        "restore, inside its own transaction"
     ),
 }
 
@@ -84,6 +86,10 @@ WRITE_EXCEPTIONS: dict[str, str] = {
     "app/domain/transfer/writer.py::*": (
         "the import's catalog and batched entry writer run inside ImportService.run_import's own "
         "transaction (see COMMIT_EXCEPTIONS)"
+    ),
+    "app/domain/transfer/jobs.py::*": "import job rows and staging cleanup: bookkeeping of the import lock",
+    "app/domain/transfer/staging.py::*": (
+        "staging rows (invisible to every figure) and the final copy, which runs inside uow.write's transaction"
     ),
     "app/domain/transfer/backup.py::*": "restoring a backup runs inside ImportService.run_import's transaction",
 }
