@@ -29,6 +29,7 @@ from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, T
 from app.domain.tracking.pages import TrackingPages
 from app.lib.cache import setup_cache
 from app.lib.csrf import csrf_guard
+from app.lib.edge import JSON_BODY_LIMIT, input_guard
 from app.lib.htmx import error_response
 from app.lib.templating import configure_templates
 from app.settings import Settings, get_settings
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # No HTML viewer: the stock ones load their scripts from CDNs.
             title="Momentum API", version="1.0.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
-        middleware=[request_middleware],
+        middleware=[request_middleware, input_guard],
+        request_max_body_size=JSON_BODY_LIMIT,
         before_request=csrf_guard,
         exception_handlers={Exception: error_response},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),

@@ -17,6 +17,8 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.lib.bounds import Id
+
 __all__ = [
     "DIRECTIONS",
     "METRICS",
@@ -84,7 +86,7 @@ class GoalCreate(msgspec.Struct, forbid_unknown_fields=True):
     target: Target
     period: Period
     direction: Direction = "at_least"
-    project_id: int | None = None
+    project_id: Id | None = None
 
     def __post_init__(self) -> None:
         self.name = _clean_name(self.name)
@@ -105,7 +107,7 @@ class GoalUpdate(msgspec.Struct, forbid_unknown_fields=True):
     target: Target | UnsetType = UNSET
     period: Period | UnsetType = UNSET
     direction: Direction | UnsetType = UNSET
-    project_id: int | None | UnsetType = UNSET
+    project_id: Id | None | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, UnsetType):
