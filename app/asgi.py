@@ -31,6 +31,7 @@ from app.lib.cache import setup_cache
 from app.lib.csrf import csrf_guard
 from app.lib.edge import JSON_BODY_LIMIT, input_guard
 from app.lib.htmx import error_response
+from app.lib.openapi import document_errors
 from app.lib.templating import configure_templates
 from app.settings import Settings, get_settings
 
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await db_config.get_engine().dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=_route_handlers(),  # type: ignore[arg-type]
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
@@ -112,3 +113,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_errors(app)
+    return app

@@ -255,7 +255,12 @@ class AccountsApiController(Controller):
     path = "/api"
     tags = ["accounts"]
 
-    @post("/auth/tokens", status_code=201, summary="Create an API token from email and password")
+    @post(
+        "/auth/tokens",
+        status_code=201,
+        summary="Create an API token from email and password",
+        opt={"errors": (401, 429)},  # wrong password; rate limits (CONTRACT section 3)
+    )
     async def create_token(
         self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB
     ) -> TokenCreated:

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,7 +89,10 @@ class ProjectsApi(Controller):
         return project_svc.project_out(project)
 
     @delete(
-        "/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries"
+        "/{project_id:int}",
+        status_code=200,
+        summary="Delete a project (204), or archive it (200) if it has entries",
+        responses={204: ResponseSpec(None, description="Deleted (it had no entries)")},
     )
     async def delete_project(
         self, project_id: PathId, current_user: CurrentUserDep, db_session: DB
