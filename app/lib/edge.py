@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from litestar.enums import RequestEncodingType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from app.lib.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
@@ -136,10 +136,10 @@ def check_json(body: bytes) -> None:
             raise ValidationError("must not contain a NUL character", field=_path(path))
 
 
-async def _read_body(receive: Receive, limit: int | None) -> tuple[bytes, list[Message]]:
+async def _read_body(receive: Receive, limit: int | None) -> tuple[bytes, list[ReceiveMessage]]:
     chunks: list[bytes] = []
     size = 0
-    extra: list[Message] = []
+    extra: list[ReceiveMessage] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -155,10 +155,11 @@ async def _read_body(receive: Receive, limit: int | None) -> tuple[bytes, list[M
     return b"".join(chunks), extra
 
 
-def _replay(body: bytes, extra: list[Message], receive: Receive) -> Receive:
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *extra]
+def _replay(body: bytes, extra: list[ReceiveMessage], receive: Receive) -> Receive:
+    first: ReceiveMessage = {"type": "http.request", "body": body, "more_body": False}
+    pending: list[ReceiveMessage] = [first, *extra]
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         if pending:
             return pending.pop(0)
         return await receive()
@@ -175,14 +176,14 @@ def input_guard(app: ASGIApp) -> ASGIApp:
     """Litestar middleware: see the module docstring."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
         if _NUL in scope.get("path", ""):
             raise ValidationError("must not contain a NUL character", field="path")
         check_query(scope.get("query_string", b""))
         method = str(scope.get("method", "GET"))
-        handler = scope.get("route_handler")
+        handler: Any = scope.get("route_handler")
         if method not in _BODY_METHODS or handler is None:
             await app(scope, receive, send)
             return

@@ -161,7 +161,8 @@ def test_wrong_content_type_is_415(user: Any) -> None:
     r = user.api("POST", "/api/projects", content=b'{"name":"x"}', headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     assert error_of(r).startswith("Content-Type:")
-    r = user.api("POST", "/api/projects", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = user.api("POST", "/api/projects", content=b"name=x", headers=form)
     assert r.status_code == 415
 
 
