@@ -246,3 +246,12 @@ def test_openapi_documents_the_real_error_body(client: Any) -> None:
         assert ref == "#/components/schemas/ErrorBody"
     token_route = schema["paths"]["/api/auth/tokens"]["post"]["responses"]
     assert {"401", "429"} <= set(token_route)
+
+
+def test_a_goal_target_too_small_to_round_is_400_not_an_overflow(user: Any) -> None:
+    # Found by the schemathesis run: a target of 1e-300 made the progress percentage overflow.
+    body = {"name": "Tiny", "metric": "hours", "target": 1e-300, "period": "weekly"}
+    r = user.api("POST", "/api/goals", json=body)
+    assert r.status_code == 400
+    assert "target: must be at least 0.01" in error_of(r)
+    assert user.api("GET", "/api/goals/progress").status_code == 200
