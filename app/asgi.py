@@ -35,7 +35,9 @@ from app.domain.transfer.jobs import run_reaper
 from app.lib.cache import setup_cache
 from app.lib.client_address import client_address_middleware
 from app.lib.csrf import csrf_guard
+from app.lib.edge import JSON_BODY_LIMIT, input_guard
 from app.lib.htmx import error_response
+from app.lib.openapi import document_errors
 from app.lib.security_headers import security_headers
 from app.lib.templating import configure_templates
 from app.settings import Settings, get_settings
@@ -123,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # No HTML viewer: the stock ones load their scripts from CDNs.
             title="Momentum API", version="1.0.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),
-        middleware=[request_middleware],
+        middleware=[request_middleware, input_guard],
+        request_max_body_size=JSON_BODY_LIMIT,
         before_request=csrf_guard,
         before_send=[security_headers],
         exception_handlers={Exception: error_response},
@@ -141,4 +144,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost, before routing: the client address behind a trusted proxy counts for
     # every request, 404s included (docs/setup.md, "Behind a reverse proxy").
     app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
+    document_errors(app)
     return app

@@ -26,6 +26,7 @@ from app.settings import Settings, SettingsError, get_settings
 T = TypeVar("T")
 DEMO_EMAIL = "demo@momentum.local"
 DEMO_PASSWORD = "momentum-demo"
+MAX_HEADER_BYTES = 64 * 1024  # the most one request's head (request line + headers) may take
 
 
 class CliError(Exception):
@@ -107,7 +108,12 @@ def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level="warning" if args.quiet else "info",
         access_log=not args.quiet,
-        proxy_headers=False,  # the app reads X-Forwarded-For itself (MOMENTUM_TRUSTED_PROXIES)
+        proxy_headers=False,
+        # A request's headers are bounded (CONTRACT section 6): h11 refuses a head larger
+        # than this with 431 before buffering more; httptools, uvicorn's default when
+        # installed, has no such limit.
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
 
 

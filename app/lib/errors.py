@@ -43,3 +43,11 @@ class RateLimitedError(AppError):
 
 class ForbiddenError(AppError):
     status_code = 403
+
+
+class PayloadTooLargeError(AppError):
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(AppError):
+    status_code = 415

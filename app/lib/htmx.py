@@ -94,10 +94,19 @@ def _validation_message(exc: ValidationException) -> str:
     return str(exc.detail or "invalid request")
 
 
+def _bad_path_parameter(exc: ValidationException) -> bool:
+    """A path parameter out of its range (an id beyond the database's integers, 0, a
+    negative id): the object cannot exist, so the answer is 404 (CONTRACT section 6)."""
+    extra = exc.extra
+    return isinstance(extra, list) and any(isinstance(i, dict) and i.get("source") == "path" for i in extra)
+
+
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one exception handler: JSON for /api, a redirect or an error page for HTML."""
     if isinstance(exc, AppError):
         status, message = exc.status_code, exc.text
+    elif isinstance(exc, ValidationException) and _bad_path_parameter(exc):
+        status, message = 404, "not found"
     elif isinstance(exc, ValidationException):
         status, message = 400, _validation_message(exc)
     elif isinstance(exc, NotAuthorizedException):

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from app.db.models import ApiToken, User
 from app.domain.accounts import services as accounts
 from app.domain.accounts.auth import session_token
 from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
+from app.lib.bounds import PathId
 from app.lib.csrf import CSRF_COOKIE, SESSION_COOKIE, settings_of
 from app.lib.errors import AppError, NotFoundError
 from app.lib.htmx import page, safe_target, see_other, set_csrf_cookie
@@ -293,7 +294,12 @@ class AccountsApiController(Controller):
     path = "/api"
     tags = ["accounts"]
 
-    @post("/auth/tokens", status_code=201, summary="Create an API token from email and password")
+    @post(
+        "/auth/tokens",
+        status_code=201,
+        summary="Create an API token from email and password",
+        opt={"errors": (401, 429)},  # wrong password; rate limits (CONTRACT section 3)
+    )
     async def create_token(
         self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB
     ) -> TokenCreated:
@@ -306,7 +312,7 @@ class AccountsApiController(Controller):
         return [token_out(t) for t in await accounts.list_tokens(db_session, current_user.id)]
 
     @delete("/auth/tokens/{token_id:int}", status_code=204, summary="Revoke an API token")
-    async def delete_token(self, token_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
+    async def delete_token(self, token_id: PathId, current_user: CurrentUserDep, db_session: DB) -> None:
         if not await accounts.delete_token(db_session, current_user.id, token_id):
             raise NotFoundError("token")
 

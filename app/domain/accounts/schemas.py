@@ -43,8 +43,8 @@ class CurrentUser(msgspec.Struct, frozen=True):
 
 
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    password: str
+    email: Email
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "API token"
 
 

@@ -29,6 +29,7 @@ from app.domain.goals.schemas import (
 )
 from app.domain.tracking import projects as project_svc
 from app.domain.tracking import validation as checks
+from app.lib.bounds import PathId, check_year
 from app.lib.csrf import settings_of
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, see_other
@@ -88,11 +89,12 @@ class GoalsApi(Controller):
                 day = date.fromisoformat(raw)
             except ValueError as exc:
                 raise ValidationError("must be a date YYYY-MM-DD", field="date") from exc
+            check_year(day, "date")
         return await goals.progress(db_session, current_user, settings_of(request).timezone, day)
 
     @get("/{goal_id:int}", summary="Get a goal")
     async def get_goal(
-        self, request: Request[Any, Any, Any], goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], goal_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> GoalOut:
         zone_name, today = _zone_today(request, current_user)
         return await goals.one_goal(db_session, current_user.id, goal_id, zone_name, today)
@@ -101,7 +103,7 @@ class GoalsApi(Controller):
     async def update_goal(
         self,
         request: Request[Any, Any, Any],
-        goal_id: FromPath[int],
+        goal_id: PathId,
         data: JSONBody[GoalUpdate],
         current_user: CurrentUserDep,
         db_session: DB,
@@ -112,7 +114,7 @@ class GoalsApi(Controller):
         return out
 
     @delete("/{goal_id:int}", status_code=204, summary="Delete a goal")
-    async def delete_goal(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
+    async def delete_goal(self, goal_id: PathId, current_user: CurrentUserDep, db_session: DB) -> None:
         await goals.delete_goal(db_session, current_user.id, goal_id)
 
 
@@ -195,7 +197,7 @@ class GoalsPages(Controller):
 
     @post("/{goal_id:int}", name="goals:update")
     async def update(
-        self, request: Request[Any, Any, Any], goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], goal_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
         _, today = _zone_today(request, current_user)
@@ -212,7 +214,7 @@ class GoalsPages(Controller):
         return see_other("/goals")
 
     @post("/{goal_id:int}/delete", name="goals:delete")
-    async def remove(self, goal_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
+    async def remove(self, goal_id: PathId, current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await goals.delete_goal(db_session, current_user.id, goal_id)
         return see_other("/goals")
 

@@ -17,6 +17,8 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.lib.bounds import Id
+
 __all__ = [
     "DIRECTIONS",
     "METRICS",
@@ -45,6 +47,7 @@ DIRECTIONS: Final[tuple[str, ...]] = ("at_least", "at_most")
 
 # A bound well above any sensible goal; it keeps infinities and typos out of the figures.
 MAX_TARGET: Final = 1_000_000.0
+MIN_TARGET: Final = 0.01
 COUNT_METRICS: Final = frozenset({"tasks_completed", "deep_sessions"})
 
 GoalName = Annotated[str, Meta(min_length=1, max_length=120, description="1–120 characters")]
@@ -59,6 +62,9 @@ def target_error(metric: str, target: float) -> str | None:
     """
     if not math.isfinite(target) or target <= 0:
         return "target: must be greater than 0"
+    if target < MIN_TARGET:
+        # Figures are rounded to 2 decimals; a smaller target only makes percentages overflow.
+        return f"target: must be at least {MIN_TARGET}"
     if metric == "billable_percent" and target > 100:
         return "target: a billable_percent target must be at most 100"
     if metric in COUNT_METRICS and target != int(target):
@@ -84,7 +90,7 @@ class GoalCreate(msgspec.Struct, forbid_unknown_fields=True):
     target: Target
     period: Period
     direction: Direction = "at_least"
-    project_id: int | None = None
+    project_id: Id | None = None
 
     def __post_init__(self) -> None:
         self.name = _clean_name(self.name)
@@ -105,7 +111,7 @@ class GoalUpdate(msgspec.Struct, forbid_unknown_fields=True):
     target: Target | UnsetType = UNSET
     period: Period | UnsetType = UNSET
     direction: Direction | UnsetType = UNSET
-    project_id: int | None | UnsetType = UNSET
+    project_id: Id | None | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, UnsetType):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import WeeklyTimeGoal
 from app.db.uow import unit_of_work
 from app.domain.goals.schemas import WeeklyGoalOut
+from app.lib.bounds import check_year
 from app.lib.errors import NotFoundError, ValidationError
 
 
@@ -18,6 +19,7 @@ def parse_week_start(value: str) -> date:
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError("must be a date YYYY-MM-DD", field="week_start") from exc
+    check_year(day, "week_start")
     if day.weekday() != 0:
         raise ValidationError("must be a Monday", field="week_start")
     return day

@@ -14,7 +14,6 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +22,7 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.planning import services as planning
 from app.domain.planning.estimate import Estimate
 from app.domain.planning.forecast import Forecast
+from app.lib.bounds import PathId
 from app.lib.htmx import page
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -64,7 +64,7 @@ class PlanningApi(Controller):
         responses={**ERRORS, 404: _error("Not one of your projects", "project not found")},
     )
     async def forecast(
-        self, request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Forecast:
         zone_name = user_zone(request, current_user)
         return await planning.project_forecast(db_session, current_user, zone_name, project_id, utcnow())
@@ -74,7 +74,7 @@ class PlanningApi(Controller):
         summary="Reference-class estimate of a task (CONTRACT section 9)",
         responses={**ERRORS, 404: _error("Not one of your tasks", "task not found")},
     )
-    async def estimate(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Estimate:
+    async def estimate(self, task_id: PathId, current_user: CurrentUserDep, db_session: DB) -> Estimate:
         return await planning.task_estimate(db_session, current_user.id, task_id)
 
 
@@ -83,7 +83,7 @@ class PlanningApi(Controller):
 # Register it after the tracking pages (app/asgi.py).
 @get("/projects/{project_id:int}", name="planning:project", include_in_schema=False)
 async def project_page(
-    request: Request[Any, Any, Any], project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+    request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep, db_session: DB
 ) -> Template:
     """The project page: budget, pace, chart, tasks with estimates, recent entries (docs/planning.md)."""
     zone_name = user_zone(request, current_user)

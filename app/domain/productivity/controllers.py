@@ -107,10 +107,7 @@ class ProductivityPages(Controller):
         current_user: CurrentUserDep,
         period: FromQuery[str | None] = None,
     ) -> Template:
-        try:
-            days = parse_period(period)
-        except Exception:
-            days = 30
+        days = parse_period(period)  # not an integer → 400 (CONTRACT section 4)
         svc = service(request)
         result = await svc.stats(current_user, days)
         sessions = await svc.sessions(current_user, days)
@@ -129,10 +126,7 @@ class ProductivityPages(Controller):
     ) -> Template:
         if name not in FRAGMENTS:
             raise NotFoundError("fragment")
-        try:
-            days = parse_period(period)
-        except Exception:
-            days = 30
+        days = parse_period(period)  # not an integer → 400 (CONTRACT section 4)
         svc = service(request)
         result = await svc.stats(current_user, days)
         sessions = await svc.sessions(current_user, days) if name == "sessions" else None

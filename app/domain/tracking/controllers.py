@@ -7,7 +7,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts.auth import user_zone
@@ -33,6 +34,7 @@ from app.domain.tracking.schemas import (
     TimerState,
     TimerStop,
 )
+from app.lib.bounds import OptionalQueryId, PathId
 from app.lib.errors import ValidationError
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -75,21 +77,24 @@ class ProjectsApi(Controller):
         return project_svc.project_out(project, 0)
 
     @get("/{project_id:int}", summary="Get a project")
-    async def get_project(self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
+    async def get_project(self, project_id: PathId, current_user: CurrentUserDep, db_session: DB) -> ProjectOut:
         return project_svc.project_out(await project_svc.get_project(db_session, current_user.id, project_id))
 
     @patch("/{project_id:int}", summary="Change a project")
     async def update_project(
-        self, project_id: FromPath[int], data: JSONBody[ProjectUpdate], current_user: CurrentUserDep, db_session: DB
+        self, project_id: PathId, data: JSONBody[ProjectUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> ProjectOut:
         project = await project_svc.update_project(db_session, current_user.id, project_id, checks.unset_to_dict(data))
         return project_svc.project_out(project)
 
     @delete(
-        "/{project_id:int}", status_code=200, summary="Delete a project (204), or archive it (200) if it has entries"
+        "/{project_id:int}",
+        status_code=200,
+        summary="Delete a project (204), or archive it (200) if it has entries",
+        responses={204: ResponseSpec(None, description="Deleted (it had no entries)")},
     )
     async def delete_project(
-        self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, project_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[ProjectOut | None]:
         archived = await project_svc.delete_project(db_session, current_user.id, project_id)
         if archived is not None:
@@ -106,7 +111,7 @@ class TasksApi(Controller):
         self,
         current_user: CurrentUserDep,
         db_session: DB,
-        project_id: FromQuery[int | None] = None,
+        project_id: OptionalQueryId = None,
         status: FromQuery[str | None] = None,
     ) -> list[TaskOut]:
         return [
@@ -127,13 +132,13 @@ class TasksApi(Controller):
 
     @patch("/{task_id:int}", summary="Change a task (status todo/done)")
     async def update_task(
-        self, task_id: FromPath[int], data: JSONBody[TaskUpdate], current_user: CurrentUserDep, db_session: DB
+        self, task_id: PathId, data: JSONBody[TaskUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> TaskOut:
         task = await project_svc.update_task(db_session, current_user.id, task_id, checks.unset_to_dict(data))
         return project_svc.task_out(task)
 
     @delete("/{task_id:int}", status_code=204, summary="Delete a task")
-    async def delete_task(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> None:
+    async def delete_task(self, task_id: PathId, current_user: CurrentUserDep, db_session: DB) -> None:
         await project_svc.delete_task(db_session, current_user.id, task_id)
 
 
@@ -149,7 +154,7 @@ class EntriesApi(Controller):
         db_session: DB,
         start: FromQuery[str | None] = None,
         end: FromQuery[str | None] = None,
-        project_id: FromQuery[int | None] = None,
+        project_id: OptionalQueryId = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> EntryPage:
@@ -188,7 +193,7 @@ class EntriesApi(Controller):
 
     @get("/{entry_id:int}", summary="Get an entry")
     async def get_entry(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> EntryOut:
         entry = await entry_svc.get_entry(db_session, current_user.id, entry_id)
         names = await entry_svc.names_for(db_session, [entry])
@@ -198,7 +203,7 @@ class EntriesApi(Controller):
     async def update_entry(
         self,
         request: Request[Any, Any, Any],
-        entry_id: FromPath[int],
+        entry_id: PathId,
         data: JSONBody[EntryUpdate],
         current_user: CurrentUserDep,
         db_session: DB,
@@ -209,7 +214,7 @@ class EntriesApi(Controller):
 
     @delete("/{entry_id:int}", status_code=204, summary="Delete an entry")
     async def delete_entry(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> None:
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from app.domain.tracking import entries as entry_svc
 from app.domain.tracking import projects as project_svc
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
+from app.lib.bounds import PathId
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import get_zone, local_day_bounds, resolve_local
@@ -294,13 +295,13 @@ class TrackingPages(Controller):
 
     @get("/entries/{entry_id:int}", name="tracking:entry-edit")
     async def entry_edit(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Template:
         return await self._edit_page(request, current_user, db_session, entry_id)
 
     @post("/entries/{entry_id:int}", name="tracking:entry-update")
     async def entry_update(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
         zone_name = user_zone(request, current_user)
@@ -321,7 +322,7 @@ class TrackingPages(Controller):
 
     @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
     async def entry_delete(
-        self, request: Request[Any, Any, Any], entry_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         form = await request.form()
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)

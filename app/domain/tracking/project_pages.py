@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from app.domain.tracking import projects as project_svc
 from app.domain.tracking.pages import form_bool, form_int, form_str
 from app.domain.tracking.plan_fields import parse_form_alerts, parse_form_number
 from app.domain.tracking.validation import utcnow
+from app.lib.bounds import PathId
 from app.lib.errors import AppError, ValidationError
 from app.lib.htmx import page, see_other
 
@@ -146,7 +146,7 @@ class ProjectPages(Controller):
     async def project_update(
         self,
         request: Request[Any, Any, Any],
-        project_id: FromPath[int],
+        project_id: PathId,
         current_user: CurrentUserDep,
         db_session: DB,
     ) -> Response[Any]:
@@ -176,7 +176,7 @@ class ProjectPages(Controller):
 
     @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
     async def project_delete(
-        self, project_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, project_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         await project_svc.delete_project(db_session, current_user.id, project_id)
         return see_other("/projects")
@@ -206,7 +206,7 @@ class ProjectPages(Controller):
 
     @post("/tasks/{task_id:int}", name="tracking:task-update")
     async def task_update(
-        self, request: Request[Any, Any, Any], task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], task_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
         """The status toggle (`status`) and the task's edit form (`name`, `estimate_minutes`,
         `due_date`): each changes the fields it sends."""
@@ -224,6 +224,6 @@ class ProjectPages(Controller):
         return see_other("/projects")
 
     @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
-    async def task_delete(self, task_id: FromPath[int], current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
+    async def task_delete(self, task_id: PathId, current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
         await project_svc.delete_task(db_session, current_user.id, task_id)
         return see_other("/projects")

@@ -7,12 +7,13 @@ from datetime import datetime
 import msgspec
 
 from app.db.models import DEFAULT_BUDGET_ALERTS
+from app.lib.bounds import Body, Id, Stamp, Tags
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 
 
-class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ProjectCreate(Body):
     name: str
     color: str | None = None
     billable: bool = False
@@ -26,7 +27,7 @@ class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True):
     budget_alerts: list[int] = msgspec.field(default_factory=lambda: list(DEFAULT_BUDGET_ALERTS))
 
 
-class ProjectUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class ProjectUpdate(Body):
     name: str | Unset = UNSET
     color: str | Unset = UNSET
     billable: bool | Unset = UNSET
@@ -53,14 +54,14 @@ class ProjectOut(msgspec.Struct):
     entry_count: int | None = None
 
 
-class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
-    project_id: int
+class TaskCreate(Body):
+    project_id: Id
     name: str
     estimate_minutes: int | None = None  # CONTRACT section 9
     due_date: str | None = None
 
 
-class TaskUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class TaskUpdate(Body):
     status: str | Unset = UNSET
     name: str | Unset = UNSET
     estimate_minutes: int | None | Unset = UNSET  # null clears it
@@ -69,7 +70,7 @@ class TaskUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 class TaskOut(msgspec.Struct):
     id: int
-    project_id: int
+    project_id: Id
     name: str
     status: str
     completed_at: str | None
@@ -77,26 +78,26 @@ class TaskOut(msgspec.Struct):
     due_date: str | None
 
 
-class EntryCreate(msgspec.Struct, forbid_unknown_fields=True):
-    start_time: datetime
-    end_time: datetime
-    project_id: int | None = None
-    task_id: int | None = None
+class EntryCreate(Body):
+    start_time: Stamp
+    end_time: Stamp
+    project_id: Id | None = None
+    task_id: Id | None = None
     billable: bool | None = None
     notes: str = ""
     outcome: str = ""
-    tags: list[str] = []
+    tags: Tags = []
 
 
-class EntryUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    start_time: datetime | Unset = UNSET
-    end_time: datetime | None | Unset = UNSET  # null is refused with a clear message by the service
-    project_id: int | None | Unset = UNSET
-    task_id: int | None | Unset = UNSET
+class EntryUpdate(Body):
+    start_time: Stamp | Unset = UNSET
+    end_time: Stamp | None | Unset = UNSET  # null is refused with a clear message by the service
+    project_id: Id | None | Unset = UNSET
+    task_id: Id | None | Unset = UNSET
     billable: bool | Unset = UNSET
     notes: str | Unset = UNSET
     outcome: str | Unset = UNSET
-    tags: list[str] | Unset = UNSET
+    tags: Tags | Unset = UNSET
 
 
 class EntryOut(msgspec.Struct):
@@ -118,15 +119,15 @@ class EntryPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class TimerStart(msgspec.Struct, forbid_unknown_fields=True):
-    project_id: int | None = None
-    task_id: int | None = None
+class TimerStart(Body):
+    project_id: Id | None = None
+    task_id: Id | None = None
     notes: str = ""
     billable: bool | None = None
 
 
-class TimerStop(msgspec.Struct, forbid_unknown_fields=True):
-    end_time: datetime | None = None
+class TimerStop(Body):
+    end_time: Stamp | None = None
 
 
 class TimerOut(msgspec.Struct):

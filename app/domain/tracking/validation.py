@@ -10,14 +10,13 @@ from typing import Any
 
 import msgspec
 
+from app.lib.bounds import MAX_TAG_LEN, MAX_TAGS, OFFSET_MESSAGE, check_year
 from app.lib.errors import ValidationError
 from app.lib.time import get_zone
 
 MAX_ENTRY = timedelta(days=7)
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_TEXT = 2000
-MAX_TAGS = 20
-MAX_TAG_LEN = 40
 
 
 def utcnow() -> datetime:
@@ -28,8 +27,10 @@ def utcnow() -> datetime:
 
 
 def require_aware(value: datetime, field: str) -> datetime:
+    """The value in UTC; 400 naming the field without an offset or outside 1970–2200."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError("must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)", field=field)
+        raise ValidationError(OFFSET_MESSAGE, field=field)
+    check_year(value, field)
     return value.astimezone(UTC)
 
 
@@ -40,19 +41,23 @@ def clean_text(value: str, field: str) -> str:
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:
+    """Strip, drop empties, de-duplicate (first occurrence wins), at most 20 of at most 40
+    characters (CONTRACT section 6). Linear in the input and stopping at the 21st distinct
+    tag: the HTML form, CSV import and backup import hand their raw lists here."""
     cleaned: list[str] = []
+    seen: set[str] = set()
     for tag in tags:
         if not isinstance(tag, str):
             raise ValidationError("must be a list of strings", field="tags")
         tag = tag.strip()
-        if not tag:
-            continue
         if len(tag) > MAX_TAG_LEN:
             raise ValidationError(f"each tag must be at most {MAX_TAG_LEN} characters", field="tags")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        raise ValidationError(f"at most {MAX_TAGS} tags", field="tags")
+        if not tag or tag in seen:
+            continue
+        if len(cleaned) == MAX_TAGS:
+            raise ValidationError(f"at most {MAX_TAGS} tags", field="tags")
+        seen.add(tag)
+        cleaned.append(tag)
     return cleaned
 
 

@@ -36,6 +36,7 @@ from app.domain.transfer.exporting import daily_csv_stream, entries_csv_stream
 from app.domain.transfer.importing import ImportService
 from app.domain.transfer.parsing import FORMAT_LABELS
 from app.domain.transfer.writer import ImportResult
+from app.lib.bounds import check_year
 from app.lib.csrf import settings_of
 from app.lib.errors import AppError, NotFoundError, ValidationError
 from app.lib.htmx import is_htmx, page
@@ -169,9 +170,11 @@ def _parse_day(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError("must be a date YYYY-MM-DD", field=field) from exc
+    check_year(day, field)
+    return day
 
 
 def _range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
