@@ -73,7 +73,6 @@ async def after_settings_change(db: AsyncSession, user: User, zone_changed: bool
     if zone_changed:
         await rollups.rebuild_all(db, user.id, user.timezone or default_zone)
     await commit_and_refresh(db, user.id)
-    await accounts.remember_user(user)
 
 
 class AuthPagesController(Controller):

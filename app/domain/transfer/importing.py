@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import rollups
 from app.db.freshness import commit_and_refresh
 from app.db.models import User
-from app.domain.accounts import services as accounts
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
 from app.domain.transfer.backup import restore_backup
@@ -128,8 +127,6 @@ class ImportService:
         elif writer.intervals:
             await rollups.refresh_days(session, user.id, zone_name, writer.intervals)
         await commit_and_refresh(session, user.id)
-        if result.settings_restored:
-            await accounts.forget_user(user.id)
         result.written = True
         return result
 
