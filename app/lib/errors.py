@@ -68,8 +68,11 @@ def is_database_unavailable(error: BaseException) -> bool:
     now: refused or dropped connections, a server shutting down or starting, a pool
     timeout. Such requests answer 503 with `Retry-After`, never 500."""
     seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
@@ -92,5 +95,6 @@ def is_database_unavailable(error: BaseException) -> bool:
             "ConnectionFailureError",
         }:
             return True
-        current = current.__cause__ or current.__context__
+        orig = getattr(current, "orig", None)  # the driver's error inside SQLAlchemy's
+        pending.extend(e for e in (orig, current.__cause__, current.__context__) if isinstance(e, BaseException))
     return False
