@@ -95,6 +95,8 @@ def is_database_unavailable(error: BaseException) -> bool:
             "ConnectionFailureError",
         }:
             return True
+        if isinstance(current, BaseExceptionGroup):  # dependencies resolved concurrently (Litestar)
+            pending.extend(current.exceptions)
         orig = getattr(current, "orig", None)  # the driver's error inside SQLAlchemy's
         pending.extend(e for e in (orig, current.__cause__, current.__context__) if isinstance(e, BaseException))
     return False

@@ -176,6 +176,15 @@ def test_a_cause_deep_in_the_chain_counts() -> None:
         assert is_database_unavailable(outer)
 
 
+def test_a_failure_among_concurrent_dependencies_counts() -> None:
+    """Litestar resolves dependencies in a task group and raises the first failure `from`
+    the group: the database error may be a sibling of the one raised."""
+    group = ExceptionGroup("deps", [ValueError("cancelled sibling"), ConnectionRefusedError(111, "refused")])
+    raised = RuntimeError("first")
+    raised.__cause__ = group
+    assert is_database_unavailable(raised)
+
+
 @pytest.mark.parametrize(
     "error",
     [
