@@ -143,7 +143,7 @@ class _PgError(Exception):
 
 
 def _wrapped(orig: BaseException, cls: type[sa_exc.DBAPIError] = sa_exc.DBAPIError, **kw: Any) -> BaseException:
-    return cls("SELECT 1", {}, orig, **kw)  # type: ignore[arg-type]
+    return cls("SELECT 1", {}, orig, **kw)
 
 
 @pytest.mark.parametrize(
