@@ -46,6 +46,8 @@ class User(BigIntAuditBase):
     streak_skip_non_working: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Moved by every unit of work (app/db/uow.py); keys the user's cached figures.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Moved only by writes that change old days (app/db/rollups.py); keys the cached history summary.
+    history_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("standard_hours_per_day > 0 AND standard_hours_per_day <= 24", name="standard_hours"),

@@ -25,8 +25,9 @@ from app.lib.time import get_zone, local_date, local_day_bounds, split_by_day
 Interval = tuple[datetime, datetime | None]
 
 # Session flag: this transaction changed days old enough to be part of the cached
-# history (see productivity's history_summary_cached); app/db/freshness.py bumps the history version after
-# the commit. Stats windows start at least 83 days back; 81 leaves slack for zones.
+# history (see productivity's history_summary_cached); the write path then moves
+# `users.history_version` in the same transaction (`move_history_version`).
+# Stats windows start at least 83 days back; 81 leaves slack for zones.
 HISTORY_CHANGED = "momentum_history_changed"
 HISTORY_HORIZON_DAYS = 81
 HISTORY_TTL_SECONDS = 24 * 3600
@@ -141,3 +142,12 @@ async def history(db: AsyncSession, user_id: int, before: date | None = None) ->
 
 def _is_sqlite(db: AsyncSession) -> bool:
     return db.bind is not None and db.bind.dialect.name == "sqlite"
+
+
+async def move_history_version(db: AsyncSession, user_id: int) -> None:
+    """Move `users.history_version` when this transaction set HISTORY_CHANGED: it keys the
+    cached history summary, so the database (not the cache) decides when it is stale."""
+    if db.info.get(HISTORY_CHANGED):
+        await db.execute(
+            text("UPDATE users SET history_version = history_version + 1 WHERE id = :uid"), {"uid": user_id}
+        )

@@ -14,8 +14,11 @@ See docs/architecture.md ("The write path"). In order, `write()`:
 5. runs the before-commit hooks (automation rules) in the same transaction;
 6. commits, retrying a serialisation failure, a deadlock or a busy SQLite database a
    bounded number of times (the work must therefore be re-runnable);
-7. after the commit: moves the cache-side version (so other instances' warm caches are
-   skipped at once) and runs the after-commit callbacks and hooks (notices, webhooks, e-mail).
+7. after the commit: runs the after-commit callbacks and hooks (notices, webhooks, e-mail).
+   Nothing is written to the cache: cached figures are keyed by ``data_version`` and
+   ``history_version`` (moved before the commit when old days changed), read from the
+   database with the credential on every request, so no cache state can revive an old
+   figure (CONTRACT section 6).
 
 Handlers never commit or invalidate by hand; the architecture test keeps `commit()`
 out of every other module.
@@ -38,7 +41,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import rollups
 from app.db.config import writing
-from app.lib import cache as cache_lib
 from app.lib.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -190,8 +192,8 @@ async def write(
                 await asyncio.sleep(random.uniform(0.005, 0.03) * attempt)
                 continue
             raise
-        history_changed = db.info.pop(rollups.HISTORY_CHANGED, False)
-        await _after_commit_effects(work, history_changed)
+        db.info.pop(rollups.HISTORY_CHANGED, None)
+        await _after_commit_effects(work)
         return result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -216,6 +218,7 @@ async def _attempt(db: AsyncSession, work: Work, fn: Callable[[Work], Awaitable[
         intervals: list[Interval] = db.info.pop(_TOUCHED, [])
         if intervals:
             await rollups.refresh_days(db, work.user_id, work.zone_name, intervals, today=work.now)
+        await rollups.move_history_version(db, work.user_id)  # keys the cached history summary
         await db.commit()
     db.info.pop(_WORK, None)
     return result
@@ -228,11 +231,9 @@ async def _safe_rollback(db: AsyncSession) -> None:
         log.debug("rollback failed", exc_info=True)
 
 
-async def _after_commit_effects(work: Work, history_changed: bool) -> None:
-    """Freshness first (so the next read is fresh), then side effects; none may fail the write."""
-    await cache_lib.bump_user_version(work.user_id)
-    if history_changed:
-        await cache_lib.bump_history_version(work.user_id)
+async def _after_commit_effects(work: Work) -> None:
+    """Side effects after the commit; none may fail the write. (Freshness needs nothing
+    here: the versions that key cached figures moved inside the transaction.)"""
     for fn in work._after:
         try:
             await fn()

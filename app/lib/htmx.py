@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from app.lib.csrf import CSRF_COOKIE, csrf_token_for, settings_of
-from app.lib.errors import AppError
+from app.lib.errors import RETRY_AFTER_SECONDS, AppError, is_database_unavailable
 
 log = logging.getLogger("momentum")
 
@@ -99,10 +99,33 @@ def _bad_path_parameter(exc: ValidationException) -> bool:
     negative id): the object cannot exist, so the answer is 404 (CONTRACT section 6)."""
     extra = exc.extra
     return isinstance(extra, list) and any(isinstance(i, dict) and i.get("source") == "path" for i in extra)
+def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The database is unreachable (CONTRACT section 6): 503 with `Retry-After` — JSON for
+    /api, an empty body for an htmx fragment (static/js/resilience.js keeps the last
+    content and shows a retry note), a short page otherwise."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if is_api(request):
+        return Response(
+            content={"ok": False, "error": "database unavailable"},
+            status_code=503,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    if is_htmx(request):
+        return Response(content="", status_code=503, media_type=MediaType.TEXT, headers=headers)
+    try:
+        response = page(request, "pages/unavailable.html.j2", status_code=503)
+    except Exception:  # pragma: no cover - never fail while failing
+        return Response(content="Temporarily unavailable", status_code=503, media_type=MediaType.TEXT, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one exception handler: JSON for /api, a redirect or an error page for HTML."""
+    if not isinstance(exc, HTTPException | AppError) and is_database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return unavailable_response(request)
     if isinstance(exc, AppError):
         status, message = exc.status_code, exc.text
     elif isinstance(exc, ValidationException) and _bad_path_parameter(exc):

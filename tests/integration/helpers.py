@@ -75,7 +75,7 @@ def current_minute() -> int:
 def clear_rate_limits(portal: BlockingPortal, *, address: str | None = None, emails: tuple[str, ...] = ()) -> None:
     """Delete the rate-limit counters a test created (CONTRACT section 3 limits)."""
     from app.domain.accounts.services import normalize_email, sha256
-    from app.lib.cache import cache
+    from app.lib.cache import delete_counter
 
     keys: list[str] = []
     if address is not None:
@@ -86,4 +86,4 @@ def clear_rate_limits(portal: BlockingPortal, *, address: str | None = None, ema
         digest = sha256(normalize_email(email))
         keys += [f"rl:fail:{digest}", f"rl:block:{digest}"]
     for key in keys:
-        portal.call(cache.delete, key)
+        portal.call(delete_counter, key)

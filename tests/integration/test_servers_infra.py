@@ -1,9 +1,8 @@
 """Two real app instances on one private PostgreSQL cluster and one private Redis.
 
-These tests prove the helpers of `tests/servers.py` and pin how the app behaves today
-under the faults of CONTRACT section 6. Where today's app falls short of the contract
-the test is `xfail(strict=True)` naming the issue, so it turns into a failure (and
-must be un-marked) the moment the issue's work makes it pass.
+These tests prove the helpers of `tests/servers.py` and pin how the app behaves under
+the faults of CONTRACT section 6 (the fuller fault tests of issue 12 are
+`tests/integration/test_faults.py`).
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ from tests.servers import (
 
 _missing = redis_missing() or postgres_missing()
 pytestmark = [pytest.mark.servers, pytest.mark.skipif(_missing is not None, reason=_missing or "")]
-
-REDIS_OUTAGE = "issue 12: Redis outage"
-DB_OUTAGE = "issue 12: database outage"
 
 
 @dataclass
@@ -145,16 +141,12 @@ def test_redis_killed_both_instances_answer_from_the_database(up: Stack, alice: 
     assert _recent_hours(on_two) == 1.5
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason=f"{REDIS_OUTAGE}: /readyz says {{'ok': true}} without 'cache': 'down'")
 def test_redis_down_readyz_reports_the_cache_degraded(up: Stack) -> None:
     up.redis.kill()
     r = httpx.get(f"{up.one.base_url}/readyz", timeout=5)
     assert (r.status_code, r.json()) == (200, {"ok": True, "cache": "down"})
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason=f"{REDIS_OUTAGE}: a write while Redis is down is missing after it returns")
 def test_no_stale_figure_after_redis_returns_with_its_old_data(up: Stack, alice: RemoteUser) -> None:
     on_two = alice.on(up.two)
     _entry(alice, hours_ago=0.2)
@@ -165,8 +157,6 @@ def test_no_stale_figure_after_redis_returns_with_its_old_data(up: Stack, alice:
     assert _recent_hours(on_two) == 1.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason=f"{REDIS_OUTAGE}: with Redis down, wrong passwords are never blocked (401s, no 429)")
 def test_redis_down_login_rate_limit_still_holds(up: Stack, alice: RemoteUser) -> None:
     up.redis.kill()
     wrong = {"email": alice.email, "password": "not the password", "name": "x"}
@@ -175,8 +165,6 @@ def test_redis_down_login_rate_limit_still_holds(up: Stack, alice: RemoteUser) -
     assert codes[-1] == 429, codes
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, httpx.TimeoutException),
-                   reason=f"{REDIS_OUTAGE}: during a hang (SIGSTOP) a stats call takes about 5 s")
 def test_redis_hung_a_stats_call_stays_within_a_second_of_normal(up: Stack, alice: RemoteUser) -> None:
     _entry(alice, hours_ago=0.2)
     _, normal = _timed(lambda: _recent_hours(alice.client))
@@ -221,8 +209,6 @@ def test_postgres_stopped_readyz_503_then_200_without_a_restart(up: Stack, alice
     assert _recent_hours(alice.on(up.two)) == 1.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason=f"{DB_OUTAGE}: JSON routes answer 500 'internal server error'")
 def test_postgres_stopped_json_routes_answer_503_with_retry_after(up: Stack, alice: RemoteUser) -> None:
     up.pg.stop()
     try:
@@ -234,8 +220,6 @@ def test_postgres_stopped_json_routes_answer_503_with_retry_after(up: Stack, ali
     assert "retry-after" in r.headers
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason=f"{DB_OUTAGE}: pages answer the HTML 500 page")
 def test_postgres_stopped_pages_answer_503(up: Stack) -> None:
     user = browser_user(up.one)
     up.pg.stop()

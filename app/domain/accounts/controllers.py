@@ -74,8 +74,9 @@ def token_out(token: ApiToken) -> TokenOut:
 
 
 async def after_settings_change(db: AsyncSession, user: User, zone_changed: bool, default_zone: str) -> None:
-    """After the committed settings unit of work: write the new settings through to the cache."""
-    await accounts.remember_user(user)
+    """Nothing left to do after the committed unit of work: it moved the data version, and
+    credentials and settings are read from the database on every request."""
+    del db, user, zone_changed, default_zone
 
 
 class AuthPagesController(Controller):

@@ -18,7 +18,7 @@ class UserPrefs(msgspec.Struct, frozen=True, gc=False):
 
 
 class CurrentUser(msgspec.Struct, frozen=True):
-    """The signed-in user's settings, cached per request path (never an ORM object)."""
+    """The signed-in user's settings, read from the database on every request (never an ORM object)."""
 
     id: int
     email: str
@@ -27,6 +27,16 @@ class CurrentUser(msgspec.Struct, frozen=True):
     working_days: tuple[int, ...]
     streak_min_minutes: int
     streak_skip_non_working: bool
+    # users.data_version as read with the credential on this request (None when unknown):
+    # keys the cached figures (docs/productivity.md, "Freshness"); never cache without it.
+    data_version: int | None = None
+    # users.created_at in microseconds: with the id, names this account even across a
+    # database that was recreated while the cache kept its keys.
+    created_stamp: int = 0
+
+    @property
+    def cache_id(self) -> str:
+        return f"{self.id}.{self.created_stamp}"
 
     def zone_name(self, default_zone: str) -> str:
         """User.timezone, else MOMENTUM_TIMEZONE (CONTRACT section 4)."""

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 from argon2 import PasswordHasher
@@ -203,8 +204,8 @@ async def record_failure(email: str) -> None:
     key = sha256(email)
     failures = await cache_lib.hit_counter(f"rl:fail:{key}", FAILED_WINDOW)
     if failures >= FAILED_LIMIT:
-        await cache_lib.cache.set(f"rl:block:{key}", 1, expire=FAILED_WINDOW)
-        await cache_lib.cache.delete(f"rl:fail:{key}")
+        await cache_lib.set_counter(f"rl:block:{key}", 1, FAILED_WINDOW)
+        await cache_lib.delete_counter(f"rl:fail:{key}")
 
 
 async def authenticate(db: AsyncSession, email: str, password: str, client_ip: str) -> User:
@@ -216,7 +217,7 @@ async def authenticate(db: AsyncSession, email: str, password: str, client_ip: s
     if not user or not ok:
         await record_failure(email)
         raise AuthError("wrong email or password")
-    await cache_lib.cache.delete(f"rl:fail:{sha256(email)}")
+    await cache_lib.delete_counter(f"rl:fail:{sha256(email)}")
     return user
 
 
@@ -233,77 +234,70 @@ async def create_session(db: AsyncSession, user_id: int) -> str:
 
 
 async def end_session(db: AsyncSession, raw: str) -> None:
-    digest = sha256(raw)
-    await db.execute(delete(UserSession).where(UserSession.token_hash == digest))
-    await cache_lib.cache.delete(f"auth:s:{digest}")
-
-
-async def _load_user(db: AsyncSession, user_id: int) -> CurrentUser | None:
-    user = await db.get(User, user_id)
-    return to_current_user(user) if user else None
-
-
-_user_decoder = msgspec.msgpack.Decoder(CurrentUser)
-_encoder = msgspec.msgpack.Encoder()
-
-
-async def cached_user(db: AsyncSession, user_id: int) -> CurrentUser | None:
-    key = f"user:{user_id}"
-    raw = await cache_lib.get_bytes(key)
-    if raw is not None:
-        return _user_decoder.decode(raw)
-    user = await _load_user(db, user_id)
-    if user is not None:
-        await cache_lib.set_bytes(key, _encoder.encode(user), cache_lib.AUTH_TTL_SECONDS)
-    return user
-
-
-async def remember_user(user: User) -> None:
-    """Write-through after a committed settings change: the next request of this user
-    (on any instance sharing the cache) sees the new settings without a query."""
-    await cache_lib.set_bytes(f"user:{user.id}", _encoder.encode(to_current_user(user)), cache_lib.AUTH_TTL_SECONDS)
-
-
-async def forget_user(user_id: int) -> None:
-    await cache_lib.cache.delete(f"user:{user_id}")
+    await db.execute(delete(UserSession).where(UserSession.token_hash == sha256(raw)))
 
 
 OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
+_USER_COLUMNS = (
+    User.id,
+    User.email,
+    User.timezone,
+    User.standard_hours_per_day,
+    User.working_days,
+    User.streak_min_minutes,
+    User.streak_skip_non_working,
+    User.data_version,
+    User.created_at,
+)
+
 
 async def user_for_credential(kind: str, raw: str, open_db: OpenSession) -> CurrentUser | None:
-    """The user behind a session id (kind "s") or an API token (kind "t").
+    """The user behind a session id (kind "s") or an API token (kind "t"), or None.
 
-    Served from the cache when it can (a warm request opens no database session at
-    all); otherwise one short read-only session looks the credential and the user up.
+    One indexed query on every request (the credential's unique hash joined with its
+    user), never a cache: a logged-out session or a revoked token is dead the moment its
+    row is gone, whatever a cache restored from disk or missed during a hang
+    (CONTRACT section 6). The row also carries the user's data version, which keys the
+    cached figures (docs/productivity.md, "Freshness").
     """
     digest = sha256(raw)
-    key = f"auth:{kind}:{digest}"
-    user_id = await cache_lib.cache.get(key)
-    if user_id is not None:
-        cached = await cache_lib.get_bytes(f"user:{user_id}")
-        if cached is not None:
-            return _user_decoder.decode(cached)
+    row: Any
     async with open_db() as db:
-        if user_id is None:
-            user_id = await (_session_owner(db, digest) if kind == "s" else _token_owner(db, digest))
-            if user_id is None:
-                return None
-            await cache_lib.cache.set(key, user_id, expire=cache_lib.AUTH_TTL_SECONDS)
-        return await cached_user(db, int(user_id))
-
-
-async def _session_owner(db: AsyncSession, digest: str) -> int | None:
-    row = (
-        await db.execute(select(UserSession.user_id, UserSession.expires_at).where(UserSession.token_hash == digest))
-    ).first()
-    if row is None or row.expires_at <= datetime.now(UTC):
+        if kind == "s":
+            row = (
+                await db.execute(
+                    select(*_USER_COLUMNS, UserSession.expires_at)
+                    .join(UserSession, UserSession.user_id == User.id)
+                    .where(UserSession.token_hash == digest)
+                )
+            ).first()
+        else:
+            row = (
+                await db.execute(
+                    select(*_USER_COLUMNS)
+                    .join(ApiToken, ApiToken.user_id == User.id)
+                    .where(ApiToken.token_hash == digest)
+                )
+            ).first()
+    if row is None or (kind == "s" and row.expires_at <= datetime.now(UTC)):
         return None
-    return int(row.user_id)
+    return CurrentUser(
+        id=row.id,
+        email=row.email,
+        timezone=row.timezone,
+        standard_hours_per_day=row.standard_hours_per_day,
+        working_days=tuple(row.working_days or ()),
+        streak_min_minutes=row.streak_min_minutes or 0,
+        streak_skip_non_working=bool(row.streak_skip_non_working),
+        data_version=int(row.data_version),
+        created_stamp=time_stamp(row.created_at),
+    )
 
 
-async def _token_owner(db: AsyncSession, digest: str) -> int | None:
-    return await db.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == digest))
+def time_stamp(value: datetime) -> int:
+    """An instant as integer microseconds since the epoch (for cache keys)."""
+    return int(value.timestamp() * 1_000_000)
 
 
 # ------------------------------------------------------------------ API tokens
@@ -326,7 +320,6 @@ async def delete_token(db: AsyncSession, user_id: int, token_id: int) -> bool:
     token = await db.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
     if token is None:
         return False
-    await cache_lib.cache.delete(f"auth:t:{token.token_hash}")
     await db.delete(token)
     return True
 

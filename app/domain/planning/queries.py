@@ -94,7 +94,9 @@ _EARLIER_TTL_SECONDS = 24 * 3600
 
 async def _earlier_cached(db: AsyncSession, user_id: int, project_id: int, zone_name: str, cut: datetime) -> _Earlier:
     """The project's completed time ending before `cut`: total, billable and first start."""
-    version = await cache_lib.history_version(user_id)
+    # The history version lives in the users row (moved by the unit of work when old days
+    # change), so a cache that lost a write can never serve an old sum.
+    version = await db.scalar(text("SELECT history_version FROM users WHERE id = :uid"), {"uid": user_id})
     key = f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}" if version else None
     if key:
         raw = await cache_lib.get_bytes(key)

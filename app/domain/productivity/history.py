@@ -8,10 +8,13 @@ from __future__ import annotations
 from datetime import date
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.models import User
 from app.db.rollups import HISTORY_TTL_SECONDS, history
 from app.domain.accounts.schemas import UserPrefs
+from app.domain.accounts.services import time_stamp
 from app.domain.productivity.streak import HistorySummary, summarize_history
 from app.lib import cache as cache_lib
 
@@ -21,14 +24,20 @@ _summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
 
 async def history_summary_cached(db: AsyncSession, user_id: int, prefs: UserPrefs, before: date) -> HistorySummary:
     """The streak summary of the days before `before`, cached under the user's history
-    version (bumped only by writes that touch such old days), zone and streak rules.
+    version (`users.history_version`, moved only by writes that touch such old days),
+    zone and streak rules.
 
     A cold stats call after an ordinary edit (which touches recent days only) reads
-    this small summary instead of every tracked day of a long history.
+    this small summary instead of every tracked day of a long history. The version is
+    read from the database before the rollup, so a summary is never stored under a
+    version newer than its data, and no cache state can revive an older one.
     """
-    version = await cache_lib.history_version(user_id)
+    row = (await db.execute(select(User.history_version, User.created_at).where(User.id == user_id))).first()
     rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
-    key = f"hist:{user_id}:{version}:{prefs.timezone}:{before.isoformat()}:{rules}" if version else None
+    key = None
+    if row is not None:
+        owner = f"{user_id}.{time_stamp(row.created_at)}"
+        key = f"hist:{owner}:{row.history_version}:{prefs.timezone}:{before.isoformat()}:{rules}"
     if key:
         raw = await cache_lib.get_bytes(key)
         if raw is not None:

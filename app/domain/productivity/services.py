@@ -1,8 +1,10 @@
 """ProductivityService: cached stats for one user, shared by the JSON API and the page.
 
 The payload is cached per user, period and local date for 5 minutes under the user's
-data version (app.lib.cache), so any write makes the next call fresh on every
-instance. A payload computed while a timer runs is never stored: its live figures
+data version as the database holds it (`users.data_version`, read with the credential
+on every request), so any write makes the next call fresh on every instance, and no
+cache state (a restart from its append-only file, a hang, an eviction) can serve a
+payload computed before a write. A payload computed while a timer runs is never stored: its live figures
 change every second. A cached payload therefore always describes a state without a
 running timer, and starting a timer is a write that changes the version.
 """
@@ -60,6 +62,19 @@ class StatsResult(msgspec.Struct):
         return _stats_decoder.decode(gzip_lib.decompress(self.raw) if self.gzipped else self.raw)
 
 
+def _key(user: CurrentUser, period: int, today: str, kind: str = "stats") -> str | None:
+    """The cache key under the data version read with the credential (None: do not cache).
+
+    The version comes from the database (`users.data_version`, moved by every write), so
+    a cache that missed a write or came back from disk holds only unreachable keys.
+    A handler that writes and then renders figures in one request must resolve the
+    user again: the version read at authentication predates its own write.
+    """
+    if user.data_version is None:
+        return None
+    return cache_lib.stats_key(user.cache_id, user.data_version, period, today, kind)
+
+
 def _gzip(raw: bytes) -> bytes:
     return gzip_lib.compress(raw, compresslevel=6, mtime=0)
 
@@ -79,8 +94,7 @@ class ProductivityService:
         now = now or datetime.now(UTC)
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        version = await cache_lib.user_version(user.id)
-        key = cache_lib.stats_key(user.id, version, period, today.isoformat()) if version else None
+        key = _key(user, period, today.isoformat())
         if key:
             cached = await cache_lib.get_bytes(key + ":gz" if gzip else key)
             if cached is not None:
@@ -97,7 +111,7 @@ class ProductivityService:
         running = payload.summary.active_timer is not None
         packed = _gzip(raw) if gzip or (key and not running) else b""
         if key and not running:
-            await cache_lib.cache.set_many({key: raw, key + ":gz": packed}, expire=cache_lib.STATS_TTL_SECONDS)
+            await cache_lib.set_many_bytes({key: raw, key + ":gz": packed}, cache_lib.STATS_TTL_SECONDS)
         elif key and base is not None and not payload.goals:
             # Goals count the running timer live too; with goals defined the payload is
             # recomputed while a timer runs (docs/productivity.md, "Caching").
@@ -148,8 +162,7 @@ class ProductivityService:
         now = now or datetime.now(UTC)
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        version = await cache_lib.user_version(user.id)
-        key = cache_lib.stats_key(user.id, version, period, today.isoformat(), "sessions") if version else None
+        key = _key(user, period, today.isoformat(), "sessions")
         if key:
             cached = await cache_lib.get_bytes(key)
             if cached is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.system import metrics
+from app.lib import cache as cache_lib
 from app.lib.client_address import in_networks
 from app.lib.csrf import settings_of
 
@@ -22,11 +23,18 @@ def healthz() -> dict[str, bool]:
 
 @get("/readyz", include_in_schema=False, media_type=MediaType.JSON)
 async def readyz(db_session: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
+    """503 while the database is unreachable; 200 otherwise, saying whether the cache
+    answers (`"cache": "down"` is degraded, not unready: requests are served from the
+    database, CONTRACT section 6)."""
     try:
         await db_session.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"
-        return Response({"ok": False, "error": f"database unavailable: {type(exc).__name__}"}, status_code=503)
-    return Response({"ok": True})
+        return Response(
+            {"ok": False, "error": f"database unavailable: {type(exc).__name__}"},
+            status_code=503,
+            headers={"Retry-After": "5", "Cache-Control": "no-store"},
+        )
+    return Response({"ok": True, "cache": await cache_lib.status()}, headers={"Cache-Control": "no-store"})
 
 
 @get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4", sync_to_thread=False)

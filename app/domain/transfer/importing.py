@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import rollups
 from app.db.models import ImportJob, User
 from app.db.uow import Work, write
-from app.domain.accounts import services as accounts
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
 from app.domain.transfer import jobs
@@ -184,8 +183,6 @@ class ImportService:
                 await rollups.rebuild_all(w.db, user.id, zone)
             for start, end in writer.intervals:
                 w.touched(start, end)
-            if result.settings_restored:
-                w.after_commit(lambda: accounts.forget_user(user.id))
             result.written = True
             await jobs.mark_done(w.db, job.id, _encoder.encode(result).decode())
             return result
