@@ -303,6 +303,32 @@ class ImportStagingRef(BigIntBase):
     __table_args__ = (UniqueConstraint("job_id", "kind", "key", name="uq_import_staging_refs_job_kind_key"),)
 
 
+# --- notifications ---
+
+
+class Notification(BigIntBase):
+    """One notice (CONTRACT section 8): one row per occurrence. `key` names the occurrence
+    (for example `long_timer:<entry id>` or `daily_summary:2026-11-30`); the unique
+    (user_id, key) lets any number of instances and polls derive it without a duplicate."""
+
+    __tablename__ = "notifications"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    action_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+    )
+
+
 __all__ = [
     "ApiToken",
     "DayTotal",
@@ -311,6 +337,7 @@ __all__ = [
     "ImportJob",
     "ImportStaging",
     "ImportStagingRef",
+    "Notification",
     "Project",
     "Task",
     "TimeEntry",

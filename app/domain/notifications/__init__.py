@@ -1,0 +1,1 @@
+"""Notifications (CONTRACT section 8): notices stored once per occurrence, derived when due."""
