@@ -65,6 +65,9 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 # ------------------------------------------------------------------ serve
 
 
+_SERVE_ENV = ("MOMENTUM_SECRET_KEY", "MOMENTUM_INSTANCE_NAME", "MOMENTUM_METRICS_DIR")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -78,6 +81,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "--workers > 1 needs a shared cache: set MOMENTUM_CACHE_URL=redis://… (an in-memory cache "
             "cannot tell other workers that figures changed)"
         )
+    # The variables set below are for this server's worker processes; they are put back
+    # when it stops, so a caller in the same process (a test) sees its own environment again.
+    saved = {name: os.environ.get(name) for name in _SERVE_ENV}
     # Workers are separate processes: they must share one secret key.
     os.environ.setdefault("MOMENTUM_SECRET_KEY", settings.secret_key)
     # /metrics sums the counters of every worker through one directory, and labels them
@@ -96,6 +102,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         if own_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return 0
 
 

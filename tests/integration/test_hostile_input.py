@@ -4,6 +4,7 @@ part 1): every odd input below answers a 4xx naming the problem, before any othe
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 from typing import Any
@@ -231,7 +232,10 @@ def test_serve_bounds_the_size_of_a_request_head(monkeypatch: pytest.MonkeyPatch
 
     captured: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: captured.update(kw))
+    before = {name: os.environ.get(name) for name in cli._SERVE_ENV}
     cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=8000, workers=1, quiet=True))
+    # the server's own variables (metrics directory, instance name) do not leak into this process
+    assert {name: os.environ.get(name) for name in cli._SERVE_ENV} == before
     assert captured["http"] == "h11"
     assert captured["h11_max_incomplete_event_size"] == cli.MAX_HEADER_BYTES == 64 * 1024
 

@@ -348,6 +348,7 @@ def warm(u: UserCtx, count_queries: Any, query: str = "") -> dict[str, Any]:
     A cached call makes exactly one query: the credential joined with its user, which also
     reads the data version the cache key is derived from (CONTRACT section 6)."""
     first = stats(u, query)
+    count_queries.settle()
     before = count_queries.count
     again = stats(u, query)
     assert count_queries.count == before + 1, "the repeated call was not served from the cache"
@@ -457,16 +458,20 @@ def test_repeated_call_is_served_without_touching_the_database(make_user: Any, c
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     add_entry(u, end - timedelta(hours=1), end)
 
+    count_queries.settle()
     before = count_queries.count
     first = u.api("GET", STATS + "?period=14")
     cold = count_queries.count - before
+    count_queries.settle()
+    before = count_queries.count
     second = u.api("GET", STATS + "?period=14")
-    warm_count = count_queries.count - before - cold
+    warm_count = count_queries.count - before
 
     assert cold > 1
     assert warm_count == 1  # only the credential + user row (with the data version), one query
     assert second.json() == first.json()
     # The cache is per period: another period is computed afresh.
+    count_queries.settle()
     before = count_queries.count
     assert stats(u, "?period=7")["period"] == 7
     assert count_queries.count > before
@@ -506,6 +511,7 @@ def test_while_a_timer_runs_only_the_live_fields_are_derived_per_call(make_user:
     stopped = u.api("POST", "/api/timer/stop", json={})
     assert stopped.status_code == 200, stopped.text
     assert stats(u)["summary"]["active_timer"] is None
+    count_queries.settle()
     before = count_queries.count
     assert stats(u)["summary"]["active_timer"] is None
     assert count_queries.count == before + 1  # the credential lookup only
@@ -536,6 +542,7 @@ def test_cold_call_costs_the_same_queries_whatever_the_history_length(
 
     def cold_cost(u: UserCtx) -> int:
         assert u.api("GET", "/api/me").status_code == 200  # authentication cached, so only stats are counted
+        count_queries.settle()
         before = count_queries.count
         body = stats(u, "?period=90")
         assert body["heatmap"]

@@ -453,6 +453,7 @@ def warm(u: UserCtx, count_queries: QueryCounter) -> dict[str, Any]:
     first = stats(u)
     # Every request reads its credential (and the user's data version) from the database:
     # exactly one statement; a cache hit adds none (docs/architecture.md, "Freshness").
+    count_queries.settle()
     before = count_queries.count + 1
     again = stats(u)
     if first["summary"]["active_timer"] is None:
@@ -496,6 +497,7 @@ def test_the_next_stats_call_after_a_write_is_fresh(route: Route, world: World, 
     assert route.figure(warmed, world) == route.before, "the setup did not give the expected starting figure"
 
     route.write(world)
+    count_queries.settle()
     before = count_queries.count
     fresh = stats(world.u)
     assert count_queries.count > before, "the first stats call after the write came from the old cache"

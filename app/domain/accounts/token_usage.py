@@ -75,3 +75,9 @@ def note_token_use(digest: str, open_db: OpenSession) -> None:
     task = asyncio.get_running_loop().create_task(_touch_quietly(digest, open_db))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
+
+
+async def settle() -> None:
+    """Wait for the bookkeeping writes in flight (tests measure a request's own queries)."""
+    while _tasks:
+        await asyncio.gather(*list(_tasks), return_exceptions=True)
