@@ -319,6 +319,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         user = await db.scalar(select(User).where(User.email == args.user.strip().lower()))
         if user is None:
             fail(f"--user: no user with email {args.user!r}")
+        # The import ends this session's transaction before it stages rows; a detached
+        # user keeps its loaded fields instead of expiring them (no lazy load afterwards).
+        db.expunge(user)
         return await run_import_file(
             db,
             user,

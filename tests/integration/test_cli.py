@@ -186,6 +186,27 @@ def test_demo_refuses_bad_input_with_exit_2(
 # ---------------------------------------------------------------- import, serve
 
 
+def test_import_of_a_real_file_creates_its_entries(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.db.models import TimeEntry
+
+    email = fresh_email()
+    stdin(monkeypatch, "a long password\n")
+    assert main(["users", "create", "--email", email, "--timezone", "Europe/Berlin"]) == 0
+    capsys.readouterr()
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "toggl_detailed_1.csv"
+    assert main(["import", str(fixture), "--user", email]) == 0
+    out = capsys.readouterr().out
+    stored = db_scalar(settings, select(func.count()).select_from(TimeEntry).join(User, User.id == TimeEntry.user_id)
+                       .where(User.email == email))
+    assert stored > 0
+    assert out.startswith(f"created {stored} entries, 0 duplicates skipped"), out
+    # the same file again: every row is a duplicate, nothing new
+    assert main(["import", str(fixture), "--user", email]) == 0
+    assert capsys.readouterr().out.startswith(f"created 0 entries, {stored} duplicates skipped")
+
+
 def test_import_of_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.csv"
     assert main(["import", str(missing), "--user", "someone@example.com"]) == 2
