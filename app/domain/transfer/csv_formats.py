@@ -100,6 +100,24 @@ class _CsvChunks:
         return text
 
 
+def entries_csv_row(e: ExportEntry, zone: ZoneInfo) -> tuple[object, ...]:
+    """One entry's cells for csv.writer, in ENTRIES_CSV_HEADER's order."""
+    return (
+        e.id,
+        neutralise(e.project or ""),
+        neutralise(e.task or ""),
+        format_local(e.start, zone),
+        format_local(e.end, zone),
+        format_utc(e.start),
+        format_utc(e.end),
+        _seconds(e.end - e.start),
+        "true" if e.billable else "false",
+        neutralise(e.notes),
+        neutralise(e.outcome),
+        _tags_json(e.tags),
+    )
+
+
 def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo, *, header: bool = True) -> Iterator[str]:
     """entries.csv as text chunks: the header first (unless `header=False`, for a stream
     written batch by batch), then up to 500 rows per chunk.
@@ -115,22 +133,7 @@ def entries_csv_rows(rows: Iterable[ExportEntry], zone: ZoneInfo, *, header: boo
         yield out.take()
     pending = 0
     for e in rows:
-        out.writer.writerow(
-            (
-                e.id,
-                neutralise(e.project or ""),
-                neutralise(e.task or ""),
-                format_local(e.start, zone),
-                format_local(e.end, zone),
-                format_utc(e.start),
-                format_utc(e.end),
-                _seconds(e.end - e.start),
-                "true" if e.billable else "false",
-                neutralise(e.notes),
-                neutralise(e.outcome),
-                _tags_json(e.tags),
-            )
-        )
+        out.writer.writerow(entries_csv_row(e, zone))
         pending += 1
         if pending == _ROWS_PER_CHUNK:
             yield out.take()

@@ -28,6 +28,7 @@ from app.domain.transfer.csv_formats import (
     format_local,
 )
 from app.domain.transfer.formulas import neutralise
+from app.domain.transfer.sqlite_export import sqlite_entries_csv
 from app.domain.transfer.writer import BATCH_SIZE
 from app.lib.time import local_day_start
 
@@ -167,6 +168,10 @@ async def entries_csv_stream(
     re-encoded once per distinct value, and `csv.writer.writerows` writes each batch.
     """
     start, end = day_range_bounds(first_day, last_day, zone)
+    if session.get_bind().dialect.name == "sqlite":
+        async for chunk in sqlite_entries_csv(session, user_id, zone, start=start, end=end, batch_size=batch_size):
+            yield chunk
+        return
     yield "".join(entries_csv_rows((), zone))
     task = aliased(Task)
     query = (

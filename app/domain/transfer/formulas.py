@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Final
 
 TRIGGERS: Final = frozenset("=+-@\t\r")
-_FIRST: Final = TRIGGERS | {"'"}
+FIRST_CHARS: Final = TRIGGERS | {"'"}
 
 
 def _quotes_then_trigger(text: str) -> bool:
@@ -30,7 +30,7 @@ def _quotes_then_trigger(text: str) -> bool:
 
 def neutralise(text: str) -> str:
     """The cell as written to a CSV export."""
-    if text and text[0] in _FIRST and _quotes_then_trigger(text):
+    if text and text[0] in FIRST_CHARS and _quotes_then_trigger(text):
         return "'" + text
     return text
 
