@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _route_handlers() -> list[object]:
+    from app.domain.accounts.account_api import AccountApi
+    from app.domain.accounts.account_pages import AccountPages
     from app.domain.goals.controllers import GoalsApi, GoalsPages, WeeklyGoalsApi
     from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
@@ -74,6 +76,8 @@ def _route_handlers() -> list[object]:
         project_page,
         TransferApi,
         TransferPages,
+        AccountApi,  # /api/me/password, /api/me/sessions, DELETE /api/me
+        AccountPages,  # /account
         create_static_files_router(
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),

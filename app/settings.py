@@ -9,7 +9,10 @@ import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from app.lib.secret_file import SecretFileError, load_or_create, secret_path
 from app.lib.time import is_valid_timezone
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./momentum.db"
 
 
 class SettingsError(RuntimeError):
@@ -85,14 +88,14 @@ class Settings:
                     "MOMENTUM_SECRET_KEY is required in production "
                     "(set MOMENTUM_ENV=development to generate one for local use)"
                 )
-            secret = _dev_secret()
+            secret = _dev_secret(os.environ.get("MOMENTUM_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
         elif len(secret) < 16:
             raise SettingsError("MOMENTUM_SECRET_KEY must be at least 16 characters")
         tz = os.environ.get("MOMENTUM_TIMEZONE", "UTC").strip() or "UTC"
         if not is_valid_timezone(tz):
             raise SettingsError(f"MOMENTUM_TIMEZONE is not an IANA time zone: {tz!r}")
         return cls(
-            database_url=os.environ.get("MOMENTUM_DATABASE_URL", "").strip() or "sqlite+aiosqlite:///./momentum.db",
+            database_url=os.environ.get("MOMENTUM_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             cache_url=os.environ.get("MOMENTUM_CACHE_URL", "").strip() or "mem://",
             secret_key=secret,
             timezone=tz,
@@ -104,11 +107,19 @@ class Settings:
         )
 
 
-@lru_cache(maxsize=1)
-def _dev_secret() -> str:
-    # One key per process is enough for development; several workers of one
-    # `momentum serve` share it through the environment (see cli.serve).
-    return secrets.token_urlsafe(32)
+@lru_cache(maxsize=8)
+def _dev_secret(database_url: str) -> str:
+    """Development without MOMENTUM_SECRET_KEY: the key stored beside the database, created
+    once (app/lib/secret_file.py), so sessions survive restarts. An in-memory database
+    gets one key per process. Workers of one `momentum serve` also share it through the
+    environment (see cli.serve)."""
+    path = secret_path(database_url)
+    if path is None:
+        return secrets.token_urlsafe(32)
+    try:
+        return load_or_create(path)
+    except (SecretFileError, OSError) as exc:
+        raise SettingsError(f"MOMENTUM_SECRET_KEY is not set and {exc}") from exc
 
 
 def get_settings() -> Settings:

@@ -63,6 +63,10 @@ class UserSession(BigIntBase):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # The account page's session list (docs/setup.md, "Your account"): written at login and
+    # then at most once a minute (app/domain/accounts/token_usage.py).
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
 
 
 class ApiToken(BigIntAuditBase):
@@ -278,7 +282,9 @@ class ImportStaging(BigIntBase):
 
     __tablename__ = "import_staging"
 
-    job_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # No foreign key (bulk staging stays cheap); `owner` tells account deletion
+    # (app/db/ownership.py) that these rows belong to the job's user.
+    job_id: Mapped[int] = mapped_column(BigInteger, index=True, info={"owner": "import_jobs.id"})
     row: Mapped[int] = mapped_column(Integer)
     start_us: Mapped[int] = mapped_column(BigInteger)
     end_us: Mapped[int] = mapped_column(BigInteger)
@@ -295,7 +301,7 @@ class ImportStagingRef(BigIntBase):
 
     __tablename__ = "import_staging_refs"
 
-    job_id: Mapped[int] = mapped_column(BigInteger)
+    job_id: Mapped[int] = mapped_column(BigInteger, info={"owner": "import_jobs.id"})
     kind: Mapped[str] = mapped_column(String(1))  # p | t
     key: Mapped[int] = mapped_column(Integer)
     ref_id: Mapped[int] = mapped_column(BigInteger)

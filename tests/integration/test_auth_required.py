@@ -41,6 +41,12 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("DELETE", "/api/weekly-goals/{week_start:str}", "/api/weekly-goals/2026-11-16", None),
     ("GET", "/api/projects/{project_id:int}/forecast", "/api/projects/1/forecast", None),
     ("GET", "/api/tasks/{task_id:int}/estimate", "/api/tasks/1/estimate", None),
+    # the account page's API
+    ("POST", "/api/me/password", "/api/me/password", {"current_password": "x" * 8, "new_password": "y" * 8}),
+    ("GET", "/api/me/sessions", "/api/me/sessions", None),
+    ("DELETE", "/api/me/sessions/{session_id:int}", "/api/me/sessions/1", None),
+    ("POST", "/api/me/sessions/sign-out-others", "/api/me/sessions/sign-out-others", {}),
+    ("DELETE", "/api/me", "/api/me", {"password": "x" * 8}),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -52,6 +58,7 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/projects/{project_id:int}", "/projects/1"),
     ("GET", "/settings", "/settings"),
     ("GET", "/partials/timer", "/partials/timer"),
+    ("GET", "/account", "/account"),
 ]
 FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/settings", "/settings"),
@@ -66,6 +73,12 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/tasks", "/tasks"),
     ("POST", "/tasks/{task_id:int}", "/tasks/1"),
     ("POST", "/tasks/{task_id:int}/delete", "/tasks/1/delete"),
+    ("POST", "/account/password", "/account/password"),
+    ("POST", "/account/tokens", "/account/tokens"),
+    ("POST", "/account/tokens/{token_id:int}/delete", "/account/tokens/1/delete"),
+    ("POST", "/account/sessions/{session_id:int}/delete", "/account/sessions/1/delete"),
+    ("POST", "/account/sessions/others", "/account/sessions/others"),
+    ("POST", "/account/delete", "/account/delete"),
 ]
 
 # Areas other issues own (productivity, goals, import/export) and routes open to everyone.

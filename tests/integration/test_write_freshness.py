@@ -511,6 +511,12 @@ def test_every_write_route_has_a_case(app: Any) -> None:
     not_stats_data = {
         ("POST", "/login"), ("POST", "/register"), ("POST", "/logout"),  # sessions, not figures
         ("POST", "/api/auth/tokens"), ("DELETE", "/api/auth/tokens/{token_id:int}"),  # credentials
+        # the account page: credentials, and deleting the account (no figures are left to read)
+        ("POST", "/api/me/password"), ("DELETE", "/api/me/sessions/{session_id:int}"),
+        ("POST", "/api/me/sessions/sign-out-others"), ("DELETE", "/api/me"),
+        ("POST", "/account/password"), ("POST", "/account/tokens"), ("POST", "/account/tokens/{token_id:int}/delete"),
+        ("POST", "/account/sessions/{session_id:int}/delete"), ("POST", "/account/sessions/others"),
+        ("POST", "/account/delete"),
     }
     covered = {
         ("POST", "/api/entries"), ("PATCH", "/api/entries/{entry_id:int}"), ("DELETE", "/api/entries/{entry_id:int}"),

@@ -47,6 +47,8 @@ async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
         raw = session_token(request)
         if raw is not None:
             user = await accounts.user_for_credential("s", raw, maker)
+            if user is not None:
+                note_token_use(accounts.sha256(raw), maker, "s")  # last seen, once a minute
     state[_STATE_KEY] = user
     return user
 

@@ -11,9 +11,19 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ApiToken, User
+from app.domain.accounts import account
 from app.domain.accounts import services as accounts
+from app.domain.accounts.account_pages import sentence
 from app.domain.accounts.auth import session_token
-from app.domain.accounts.schemas import CurrentUser, MeOut, MeUpdate, TokenCreate, TokenCreated, TokenOut
+from app.domain.accounts.schemas import (
+    AccountDelete,
+    CurrentUser,
+    MeOut,
+    MeUpdate,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+)
 from app.lib.bounds import PathId
 from app.lib.csrf import CSRF_COOKIE, SESSION_COOKIE, settings_of
 from app.lib.errors import AppError, NotFoundError
@@ -23,6 +33,13 @@ from app.lib.time import all_timezones
 
 SIGNUP_COOKIE = "momentum_signup"
 """The email just signed up with, signed, for the login form to prefill (10 minutes)."""
+SIGNUP_LABELS = {
+    "email": "Email",
+    "password": "Password",
+    "password_confirm": "Repeated password",
+    "timezone": "Time zone",
+    "standard_hours_per_day": "Standard hours per day",
+}
 CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
 
@@ -123,7 +140,7 @@ class AuthPagesController(Controller):
         old = session_token(request)
         if old:
             await accounts.end_session(db_session, old)
-        raw = await accounts.create_session(db_session, user.id)
+        raw = await accounts.create_session(db_session, user.id, request.headers.get("user-agent"))
         response = see_other(target)
         _login_cookie(request, response, raw)
         return response
@@ -163,26 +180,34 @@ class AuthPagesController(Controller):
                 form=values,
                 timezones=all_timezones(),
             )
-        try:
-            if _form_str(form, "password") != _form_str(form, "password_confirm"):
-                raise AppError("the two passwords differ", field="password_confirm")
+        # Every problem at once, each next to its field and in the summary (not one per try).
+        errors = accounts.signup_errors(
+            values["email"],
+            _form_str(form, "password"),
+            _form_str(form, "password_confirm"),
+            values["timezone"] or None,
+            values["standard_hours_per_day"],
+        )
+        if not errors:
             try:
-                hours = float(values["standard_hours_per_day"] or "8")
-            except ValueError as exc:
-                raise AppError("must be a number", field="standard_hours_per_day") from exc
-            await accounts.sign_up(
-                db_session,
-                email=values["email"],
-                password=_form_str(form, "password"),
-                timezone=values["timezone"] or None,
-                standard_hours_per_day=hours,
-            )
-        except AppError as exc:
+                await accounts.sign_up(
+                    db_session,
+                    email=values["email"],
+                    password=_form_str(form, "password"),
+                    timezone=values["timezone"] or None,
+                    standard_hours_per_day=float(values["standard_hours_per_day"] or "8"),
+                )
+            except AppError as exc:
+                errors = {exc.field or "form": exc.message}
+        if errors:
             return page(
                 request,
                 "pages/register.html.j2",
                 status_code=422,
-                errors={exc.field or "form": exc.message},
+                errors=errors,
+                summary=[
+                    (name, sentence(name, message, SIGNUP_LABELS)) for name, message in errors.items() if name != "form"
+                ],
                 form=values,
                 timezones=all_timezones(),
             )
@@ -336,3 +361,20 @@ class AccountsApiController(Controller):
         )
         await after_settings_change(db_session, user, zone_changed, settings_of(request).timezone)
         return me_out(user, settings_of(request).timezone)
+
+    @delete(
+        "/me",
+        status_code=204,
+        summary="Delete your account and every row it owns (download /api/export/backup.json first)",
+        opt={"errors": (429,)},  # a wrong password counts like a failed login
+    )
+    async def delete_me(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[AccountDelete],
+        current_user: CurrentUserDep,
+        db_session: DB,
+    ) -> None:
+        await account.delete_account(
+            db_session, current_user.id, current_user.email, password=data.password, client_ip=client_ip(request)
+        )

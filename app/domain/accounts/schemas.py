@@ -89,3 +89,34 @@ class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     working_days: list[int] | msgspec.UnsetType = msgspec.UNSET
     streak_min_minutes: int | msgspec.UnsetType = msgspec.UNSET
     streak_skip_non_working: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+# ------------------------------------------------------------------ the account page's API
+
+Password = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordChanged(msgspec.Struct):
+    sessions_ended: int  # every other session of the account was signed out
+
+
+class AccountDelete(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+
+
+class SessionOut(msgspec.Struct):
+    id: int
+    created_at: str
+    last_seen_at: str | None
+    user_agent: str | None
+    device: str  # a short name for the user agent ("Firefox on Linux")
+    current: bool  # the session making this request
+
+
+class SessionsEnded(msgspec.Struct):
+    sessions_ended: int

@@ -20,6 +20,7 @@ from app.db import rollups
 from app.db.models import ApiToken, User, UserSession
 from app.db.uow import current_work, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.accounts.token_usage import remember_write
 from app.lib import cache as cache_lib
 from app.lib.errors import AuthError, RateLimitedError, ValidationError
 from app.lib.signing import sign as sign  # re-exported: the cookie signature lives in lib
@@ -130,6 +131,31 @@ def _new_user(email: str, password: str, timezone: str | None, standard_hours_pe
     return User(email=email, password_hash=hash_password(password), timezone=tz, standard_hours_per_day=hours)
 
 
+def signup_errors(email: str, password: str, password_confirm: str, timezone: str | None, hours: str) -> dict[str, str]:
+    """Every problem of a sign-up form at once, by field (empty when it is valid). Depends
+    only on what was typed, never on which accounts exist (no enumeration)."""
+    errors: dict[str, str] = {}
+
+    def check(field: str, validate: Callable[[], object]) -> None:
+        try:
+            validate()
+        except ValidationError as exc:
+            errors[exc.field or field] = exc.message
+
+    check("email", lambda: validate_email(email))
+    check("password", lambda: validate_password(password))
+    if password != password_confirm:
+        errors["password_confirm"] = "the two passwords differ"
+    check("timezone", lambda: validate_timezone(timezone))
+    try:
+        value = float(hours or "8")
+    except ValueError:
+        errors["standard_hours_per_day"] = "must be a number"
+    else:
+        check("standard_hours_per_day", lambda: validate_standard_hours(value))
+    return errors
+
+
 async def _email_taken(db: AsyncSession, email: str) -> bool:
     return bool(await db.scalar(select(func.count()).select_from(User).where(User.email == email)))
 
@@ -223,13 +249,26 @@ async def authenticate(db: AsyncSession, email: str, password: str, client_ip: s
 
 # ------------------------------------------------------------------ browser sessions
 
-async def create_session(db: AsyncSession, user_id: int) -> str:
+
+async def create_session(db: AsyncSession, user_id: int, user_agent: str | None = None) -> str:
     """A new session id (the caller signs it into the cookie). Called on every login,
     so a session id fixed before login is never promoted."""
     raw = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    db.add(UserSession(token_hash=sha256(raw), user_id=user_id, created_at=now, expires_at=now + SESSION_TTL))
+    digest = sha256(raw)
+    agent = (user_agent or "").strip()[:300] or None
+    db.add(
+        UserSession(
+            token_hash=digest,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + SESSION_TTL,
+            last_seen_at=now,
+            user_agent=agent,
+        )
+    )
     await db.flush()
+    remember_write(digest)  # seen just now: no last-seen write for a minute
     return raw
 
 

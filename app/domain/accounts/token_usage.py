@@ -1,5 +1,6 @@
 """`api_tokens.last_used_at`: when a token was last used, to the minute (CONTRACT
-section 6; shown by `GET /api/auth/tokens`).
+section 6; shown by `GET /api/auth/tokens`), and `user_sessions.last_seen_at` the same
+way for browser sessions (the account page's session list).
 
 Bookkeeping, not a write of the user's data, so it does not go through the unit of
 work. At most one write a minute per token: each process remembers when it last wrote
@@ -23,7 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.config import writing
-from app.db.models import ApiToken
+from app.db.models import ApiToken, UserSession
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,45 @@ async def touch_token(digest: str, open_db: OpenSession, now: datetime | None = 
     return isinstance(result, CursorResult) and result.rowcount > 0
 
 
-async def _touch_quietly(digest: str, open_db: OpenSession) -> bool:
+async def touch_session(digest: str, open_db: OpenSession, now: datetime | None = None) -> bool:
+    """The same for a browser session's last_seen_at. True when a row changed."""
+    now = now or datetime.now(UTC)
+    statement = (
+        update(UserSession)
+        .where(
+            UserSession.token_hash == digest,
+            or_(UserSession.last_seen_at.is_(None), UserSession.last_seen_at < now - INTERVAL),
+        )
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    with writing():
+        async with open_db() as db:
+            result = await db.execute(statement)
+            await db.commit()
+    return isinstance(result, CursorResult) and result.rowcount > 0
+
+
+async def _touch_quietly(digest: str, open_db: OpenSession, kind: str) -> bool:
     try:
+        if kind == "s":
+            return await touch_session(digest, open_db)
         return await touch_token(digest, open_db)
     except Exception:  # bookkeeping must never fail a request or flood the log
-        log.warning("could not record the use of an API token", exc_info=True)
+        log.warning("could not record the use of a credential", exc_info=True)
         return False
 
 
-def note_token_use(digest: str, open_db: OpenSession) -> None:
-    """Called for every request authenticated by a token; writes at most once a minute."""
+def remember_write(digest: str) -> None:
+    """A credential's time was just written (a new session): no bookkeeping for a minute."""
+    if len(_written) >= _MAX_REMEMBERED:
+        _written.clear()
+    _written[digest] = time.monotonic()
+
+
+def note_token_use(digest: str, open_db: OpenSession, kind: str = "t") -> None:
+    """Called for every request authenticated by a token (kind "t") or a session (kind
+    "s"); writes at most once a minute."""
     clock = time.monotonic()
     last = _written.get(digest)
     if last is not None and clock - last < INTERVAL.total_seconds():
@@ -72,7 +102,7 @@ def note_token_use(digest: str, open_db: OpenSession) -> None:
     if len(_written) >= _MAX_REMEMBERED:
         _written.clear()
     _written[digest] = clock
-    task = asyncio.get_running_loop().create_task(_touch_quietly(digest, open_db))
+    task = asyncio.get_running_loop().create_task(_touch_quietly(digest, open_db, kind))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
 
