@@ -58,7 +58,7 @@ def sentence(field: str | None, message: str, labels: dict[str, str] = LABELS) -
         text = f"{label} {message}"
     else:
         text = f"{label}: {message}"
-    return text if text.endswith((".", "?", "!", ")")) else text + "."
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 class AccountPages(Controller):
