@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.daily import ServerTime, daily_cases, read_histograms, server_time
 from benchmarks.dataset import IMPORT_EMAIL, PASSWORD, PERIODS_CYCLE, ZONE, say
 from benchmarks.load import (
     Auth,
@@ -28,7 +28,7 @@ from benchmarks.load import (
     measure_throughput,
     run_case,
 )
-from benchmarks.server import momentum_bin, proc_status, reset_peak_rss, server_env
+from benchmarks.server import momentum_bin, proc_status, reset_peak_rss
 
 
 @dataclass
@@ -95,6 +95,7 @@ class HttpRun:
     load_after: str
     paired: dict[str, list[float]]  # case key -> req/s per alternating round
     loader: str
+    server_times: dict[str, ServerTime] = field(default_factory=dict)  # case key -> /metrics histogram delta
 
 
 async def paired_throughput(base: str, pid: int, cases: list[Case], rounds: int, loader: str
@@ -107,7 +108,8 @@ async def paired_throughput(base: str, pid: int, cases: list[Case], rounds: int,
     return rates
 
 
-async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str) -> HttpRun:
+async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str,
+                       forecast: tuple[int, int] | None = None) -> HttpRun:
     load_before = load_average()
     users = meta["users"]
     tokens = {k: meta["tokens"][users[k]["email"]] for k in ("a", "b")}
@@ -152,10 +154,17 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, l
             Case("sessions-cold-b", f"GET {sessions}?period=30 — {cold_label}", label["b"],
                  fixed(f"{sessions}?period=30"), bearer["b"], cold, bump["b"], 1, throughput=False),
         ]
+        cases += daily_cases(label["b"], bearer["b"], bump["b"], forecast, cold)
         results: list[Result] = []
+        times: dict[str, ServerTime] = {}
         for case in cases:
+            before = await read_histograms(base) if case.key.startswith("forecast-") else None
             result = await run_case(base, pid, case, seconds, budget, loader)
             results.append(result)
+            if before is not None and result.status == "ok":
+                measured = server_time(before, await read_histograms(base), "/forecast")
+                if measured is not None:
+                    times[case.key] = measured
             summary = result.status
             if result.status == "ok":
                 summary = f"p50 {_ms(result.pct(50))} ms, p95 {_ms(result.pct(95))} ms"
@@ -171,7 +180,7 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, l
     if all(r.status == "ok" for r in results if r.case in pair):
         say("  floor and warm stats (B) in alternating 1 s load runs ...")
         paired = await paired_throughput(base, pid, pair, 2 if quick else 5, loader)
-    return HttpRun(results, exports, proc_status(pid), load_before, load_average(), paired, loader)
+    return HttpRun(results, exports, proc_status(pid), load_before, load_average(), paired, loader, times)
 
 
 # ====================================================================== the import
@@ -187,10 +196,11 @@ class ImportResult:
     imported: int = 0
 
 
-def run_import(db_path: Path, csv_path: Path, rows: int, timeout: float) -> ImportResult:
-    """`momentum users create` + `momentum import FILE --user E --format toggl`, timed, with its peak RSS."""
+def run_import(env: dict[str, str], csv_path: Path, rows: int, timeout: float, count: Callable[[str], int]
+               ) -> ImportResult:
+    """`momentum users create` + `momentum import FILE --user E --format toggl`, timed, with its peak RSS;
+    `count(email)` says how many entries the user has in the database afterwards."""
     result = ImportResult(rows)
-    env = server_env(db_path)
     created = subprocess.run([momentum_bin(), "users", "create", "--email", IMPORT_EMAIL, "--timezone", ZONE],
                              input=f"{PASSWORD}\n", text=True, capture_output=True, env=env, timeout=120)
     if created.returncode != 0:
@@ -217,16 +227,9 @@ def run_import(db_path: Path, csv_path: Path, rows: int, timeout: float) -> Impo
     assert proc.stdout is not None
     result.output = proc.stdout.read().decode(errors="replace").strip()
     result.max_rss_kb = usage.ru_maxrss
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        result.imported = conn.execute(
-            "SELECT count(*) FROM time_entries JOIN users ON users.id = time_entries.user_id "
-            "WHERE users.email = ?",
-            (IMPORT_EMAIL,)).fetchone()[0]
-    conn.close()
+    result.imported = count(IMPORT_EMAIL)
     if result.status == "ok" and proc.returncode != 0:
         last = result.output.splitlines()[-1] if result.output else ""
         result.status = f"failed (exit {proc.returncode}): {last[:200]}"
     return result
 
-
-# ====================================================================== the report

@@ -22,10 +22,12 @@ def momentum_bin() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("momentum") or "momentum")
 
 
-def server_env(db_path: Path) -> dict[str, str]:
+def server_env(db: Path | str, cache_url: str = "mem://") -> dict[str, str]:
+    """The environment of a bench server or CLI: a SQLite file (a Path) or a database URL (a str)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOMENTUM_")}
-    env.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db_url(db_path), MOMENTUM_CACHE_URL="mem://",
-               MOMENTUM_TIMEZONE="UTC")
+    env.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db if isinstance(db, str) else db_url(db),
+               MOMENTUM_CACHE_URL=cache_url, MOMENTUM_TIMEZONE="UTC",
+               MOMENTUM_SECRET_KEY="bench-secret-key-0123456789abcdef")
     # Serve this checkout's `app` (a git worktree's too), not the one the virtualenv's editable install names.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return env
@@ -40,11 +42,11 @@ def free_port() -> int:
 class Server:
     """`momentum serve --quiet` on a free port; stopped on exit from the `with` block, always."""
 
-    def __init__(self, db_path: Path, log_path: Path) -> None:
+    def __init__(self, db: Path | str, log_path: Path, cache_url: str = "mem://") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.env = server_env(db_path)
+        self.env = server_env(db, cache_url)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
