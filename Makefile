@@ -48,7 +48,7 @@ lint: install-dev
 	$(BIN)/mypy app
 
 bench: install-dev
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) momentum.db

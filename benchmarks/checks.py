@@ -103,7 +103,8 @@ def regression(b: BackendRun, base: dict[str, Any]) -> Check:
     name = (f"no regression against {base['date'][:10]} (issue 8): no route's p95 above "
             f"{REGRESSION_FACTOR:g}× before + {REGRESSION_SLACK_MS:g} ms")
     assert b.run is not None
-    worse, compared = [], 0
+    worse: list[tuple[float, str]] = []
+    compared = 0
     for r in b.run.results:
         before = base["requests"].get(r.case.key)
         if not before or r.status != "ok" or r.pct(95) is None:
@@ -113,9 +114,15 @@ def regression(b: BackendRun, base: dict[str, Any]) -> Check:
         if now > before["p95"] * REGRESSION_FACTOR + REGRESSION_SLACK_MS:
             cpu = (f", server CPU {before['cpu']:.2f} → {r.server_cpu_ms:.2f} ms" if before.get("cpu") is not None
                    and r.server_cpu_ms is not None else "")
-            worse.append(f"{r.case.route} [{r.case.user}]: p95 {before['p95']:.2f} → {now:.2f} ms{cpu}")
+            worse.append((now / before["p95"],
+                          f"{r.case.route} [{r.case.user}]: p95 {before['p95']:.2f} → {now:.2f} ms{cpu}"))
     numbers = f"{compared} of {len(base['requests'])} routes compared"
-    numbers += ("; slower: " + "; ".join(worse)) if worse else "; none slower"
+    if worse:
+        worse.sort(reverse=True)
+        numbers += f"; {len(worse)} slower, the worst: " + "; ".join(text for _, text in worse[:4])
+        numbers += f"; and {len(worse) - 4} more (see the table)" if len(worse) > 4 else ""
+    else:
+        numbers += "; none slower"
     return name, b.name, "FAIL" if worse or not compared else "PASS", f"{len(base['requests'])} routes", numbers
 
 

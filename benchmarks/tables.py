@@ -92,7 +92,7 @@ def requests_table(results: list[Result], ref: Reference) -> list[str]:
 
 
 def daily_table(results: list[Result], times: dict[str, ServerTime], ref: Reference) -> list[str]:
-    tag = f" ({ref.label})" if ref.requests else ""
+    tag = f" ({ref.label})" if any(is_daily(key) for key in ref.requests) else ""
     lines = [
         f"| route | user | p50 ms{tag} | p95 ms{tag} | p99 ms | n | server CPU ms/req | server time (/metrics) |",
         "|---|---|---|---|---|---|---|---|",
