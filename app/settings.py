@@ -66,6 +66,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     metrics_allow: tuple[Network, ...] = field(default=LOOPBACK)
     instance_name: str = ""
+    # Hosts rules' webhooks may call (docs/rules.md); empty: no webhook can be created.
+    webhook_hosts: tuple[str, ...] = ()
 
     @property
     def dev(self) -> bool:
@@ -104,7 +106,14 @@ class Settings:
             trusted_proxies=_networks("MOMENTUM_TRUSTED_PROXIES", ()),
             metrics_allow=_networks("MOMENTUM_METRICS_ALLOW", LOOPBACK),
             instance_name=os.environ.get("MOMENTUM_INSTANCE_NAME", "").strip()[:200] or socket.gethostname(),
+            webhook_hosts=_hosts("MOMENTUM_WEBHOOK_HOSTS"),
         )
+
+
+def _hosts(name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names (lower-cased; `host:port` keeps its port)."""
+    raw = os.environ.get(name, "")
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 @lru_cache(maxsize=8)

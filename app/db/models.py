@@ -335,6 +335,52 @@ class Notification(BigIntBase):
     )
 
 
+# --- automation rules ---
+
+
+class Rule(BigIntAuditBase):
+    """An automation rule (CONTRACT section 8, docs/rules.md): a trigger, conditions that
+    must all hold and actions, run in `position` order inside the triggering write.
+    `secret` keys the HMAC signature of its webhooks (shown once, at creation)."""
+
+    __tablename__ = "rules"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    trigger: Mapped[str] = mapped_column(String(40))
+    conditions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    secret: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_rules_user_trigger", "user_id", "trigger"),)
+
+
+class RuleRun(BigIntBase):
+    """One run of a rule: what it acted on, the actions applied, ok or the error. `occurrence`
+    names what the rule ran for (e.g. `timer:<entry id>`), unique per rule, so a
+    `timer_running` rule acts once per timer however many instances notice it."""
+
+    __tablename__ = "rule_runs"
+
+    rule_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("rules.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    trigger: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[str] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    task_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("rule_id", "occurrence", name="uq_rule_runs_rule_occurrence"),
+        Index("ix_rule_runs_rule_id_id", "rule_id", "id"),
+    )
+
+
 __all__ = [
     "ApiToken",
     "DayTotal",
@@ -345,6 +391,8 @@ __all__ = [
     "ImportStagingRef",
     "Notification",
     "Project",
+    "Rule",
+    "RuleRun",
     "Task",
     "TimeEntry",
     "User",
