@@ -26,6 +26,8 @@ from app.db import uow
 from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
+from app.domain.rules import install as install_rules
+from app.domain.rules.timers import run_sweeper as run_rule_sweeper
 from app.domain.system.health import healthz, metrics_endpoint, readyz
 from app.domain.system.metrics import metrics_flusher, request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
@@ -51,6 +53,8 @@ def _route_handlers() -> list[object]:
     from app.domain.goals.controllers import GoalsApi, GoalsPages, WeeklyGoalsApi
     from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
+    from app.domain.rules.controllers import RulesApi
+    from app.domain.rules.pages import RulesPages
     from app.domain.transfer.controllers import TransferApi, TransferPages
 
     return [
@@ -78,6 +82,8 @@ def _route_handlers() -> list[object]:
         TransferPages,
         AccountApi,  # /api/me/password, /api/me/sessions, DELETE /api/me
         AccountPages,  # /account
+        RulesApi,
+        RulesPages,
         create_static_files_router(
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),
@@ -97,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     setup_cache(settings.cache_url)
     uow.configure(default_zone=settings.timezone)
+    install_rules()
     db_config = create_db_config(settings)
 
     @asynccontextmanager
@@ -108,12 +115,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Imports whose process died: marked failed, staging rows and temp files removed,
         # now and every minute (docs/import-export.md).
         reaper = asyncio.create_task(run_reaper(_app.state["sessionmaker"]))
+        # timer_running rules: a sweep every minute in each instance (docs/rules.md).
+        rule_sweeper = asyncio.create_task(run_rule_sweeper(_app.state["sessionmaker"]))
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in (reaper, rule_sweeper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await db_config.get_engine().dispose()
 
     app = Litestar(

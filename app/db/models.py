@@ -9,6 +9,7 @@ task belong to the entry's user (composite foreign keys on (id, user_id)).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from advanced_alchemy.base import BigIntAuditBase, BigIntBase
 from advanced_alchemy.types import DateTimeUTC
@@ -350,8 +351,8 @@ class Rule(BigIntAuditBase):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     trigger: Mapped[str] = mapped_column(String(40))
-    conditions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
-    actions: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     secret: Mapped[str] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_rules_user_trigger", "user_id", "trigger"),)

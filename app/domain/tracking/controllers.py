@@ -225,7 +225,7 @@ class TimerApi(Controller):
 
     @get("/", summary="The running timer, if any")
     async def status(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> TimerState:
-        entry = await timer_svc.running_entry(db_session, current_user.id)
+        entry = await timer_svc.read_running(db_session, current_user.id)
         if entry is None:
             return TimerState(active_timer=None)
         return TimerState(active_timer=await timer_svc.timer_out(db_session, entry, user_zone(request, current_user)))

@@ -98,7 +98,7 @@ class TrackingPages(Controller):
         entries, _ = await entry_svc.list_entries(db, user.id, start=start, end=end, limit=500)
         completed = [e for e in entries if e.end_time is not None]
         names = await entry_svc.names_for(db, entries)
-        running = await timer_svc.running_entry(db, user.id)
+        running = await timer_svc.read_running(db, user.id, now)
         timer = await timer_svc.timer_out(db, running, zone_name, now) if running else None
         projects = await project_svc.list_projects(db, user.id)
         today_seconds = sum(
@@ -132,7 +132,7 @@ class TrackingPages(Controller):
     async def timer_partial(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Template:
-        running = await timer_svc.running_entry(db_session, current_user.id)
+        running = await timer_svc.read_running(db_session, current_user.id)
         zone_name = user_zone(request, current_user)
         timer = await timer_svc.timer_out(db_session, running, zone_name) if running else None
         projects = await project_svc.list_projects(db_session, current_user.id)

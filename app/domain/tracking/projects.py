@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry
-from app.db.uow import unit_of_work
+from app.db.uow import emit, unit_of_work
 from app.domain.tracking.plan_fields import apply_project_plan, apply_task_plan, clean_project_plan
 from app.domain.tracking.schemas import ProjectOut, TaskOut
 from app.domain.tracking.validation import (
@@ -208,6 +208,8 @@ async def update_task(db: AsyncSession, user_id: int, task_id: int, changes: dic
         if status != task.status:
             task.status = status
             task.completed_at = utcnow() if status == "done" else None
+            if status == "done":
+                emit(db, "task_completed", task_id=task.id)
     await db.flush()
     return task
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -21,6 +22,23 @@ from app.domain.tracking.validation import (
     utcnow,
 )
 from app.lib.errors import ConflictError, ValidationError
+
+# Called before the running timer is read for a user (a page, GET /api/timer): automation
+# rules register here at start-up (timer_running, docs/rules.md) — tracking never imports them.
+TimerReadHook = Callable[[AsyncSession, int, datetime], Awaitable[None]]
+_read_hooks: list[TimerReadHook] = []
+
+
+def on_timer_read(hook: TimerReadHook) -> None:
+    if hook not in _read_hooks:
+        _read_hooks.append(hook)
+
+
+async def read_running(db: AsyncSession, user_id: int, now: datetime | None = None) -> TimeEntry | None:
+    """The running timer as a reader sees it, after the timer-read hooks had their say."""
+    for hook in _read_hooks:
+        await hook(db, user_id, now or utcnow())
+    return await running_entry(db, user_id)
 
 
 async def running_entry(db: AsyncSession, user_id: int) -> TimeEntry | None:
