@@ -47,6 +47,14 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("DELETE", "/api/me/sessions/{session_id:int}", "/api/me/sessions/1", None),
     ("POST", "/api/me/sessions/sign-out-others", "/api/me/sessions/sign-out-others", {}),
     ("DELETE", "/api/me", "/api/me", {"password": "x" * 8}),
+    # rules (docs/rules.md)
+    ("GET", "/api/rules", "/api/rules", None),
+    ("POST", "/api/rules", "/api/rules", {"name": "r", "trigger": "entry_saved", "actions": [{"type": "stop_timer"}]}),
+    ("GET", "/api/rules/{rule_id:int}", "/api/rules/1", None),
+    ("PATCH", "/api/rules/{rule_id:int}", "/api/rules/1", {"enabled": False}),
+    ("DELETE", "/api/rules/{rule_id:int}", "/api/rules/1", None),
+    ("GET", "/api/rules/{rule_id:int}/runs", "/api/rules/1/runs", None),
+    ("POST", "/api/rules/{rule_id:int}/preview", "/api/rules/1/preview", None),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -59,6 +67,8 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/settings", "/settings"),
     ("GET", "/partials/timer", "/partials/timer"),
     ("GET", "/account", "/account"),
+    ("GET", "/rules", "/rules"),
+    ("GET", "/rules/{rule_id:int}", "/rules/1"),
 ]
 FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/settings", "/settings"),
@@ -79,6 +89,12 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/account/sessions/{session_id:int}/delete", "/account/sessions/1/delete"),
     ("POST", "/account/sessions/others", "/account/sessions/others"),
     ("POST", "/account/delete", "/account/delete"),
+    ("POST", "/rules", "/rules"),
+    ("POST", "/rules/templates/{key:str}", "/rules/templates/auto_stop"),
+    ("POST", "/rules/{rule_id:int}", "/rules/1"),
+    ("POST", "/rules/{rule_id:int}/toggle", "/rules/1/toggle"),
+    ("POST", "/rules/{rule_id:int}/secret", "/rules/1/secret"),
+    ("POST", "/rules/{rule_id:int}/delete", "/rules/1/delete"),
 ]
 
 # Areas other issues own (productivity, goals, import/export) and routes open to everyone.

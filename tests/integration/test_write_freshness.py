@@ -324,6 +324,23 @@ def _entry_for_merge(w: World) -> None:
     w.entry((13, 0), (14, 0))
 
 
+def _filing_rule(w: World) -> None:
+    """A project and a rule that files "standup" entries under it (docs/rules.md)."""
+    w.ids["project"] = w.project("Meetings")
+    w.api("POST", "/api/rules", 201, json={
+        "name": "File standups", "trigger": "entry_saved",
+        "conditions": [{"field": "notes", "op": "contains", "value": "standup"}],
+        "actions": [{"type": "set_project", "project_id": w.ids["project"]}]})
+
+
+def _rule(w: World) -> None:
+    w.ids["rule"] = w.api("POST", "/api/rules", 201, json={
+        "name": "Tag", "trigger": "entry_saved", "actions": [{"type": "add_tag", "tag": "x"}]})["id"]
+
+
+RULE_FORM = {"name": "Tag", "trigger": "entry_saved", "enabled": "on", "act_type_0": "add_tag", "act_value_0": "x"}
+
+
 SETTINGS_FORM = {"timezone": ZONE, "standard_hours_per_day": "6", "working_days": ["1", "2", "3", "4", "5"],
                  "streak_min_minutes": "0"}
 
@@ -369,6 +386,14 @@ ROUTES: tuple[Route, ...] = (
     # the cache key, can make the next call fresh); the entry's local hour moves.
     Route("api-me-timezone", lambda w: w.api("PATCH", "/api/me", json={"timezone": w.ids["zone"]}),
           peak_hour_moved, (1.0, 10), _peak_in_new_zone, setup=_entry_and_zone_of_the_same_date),
+    # A rule's change is part of the write that triggered it: the next call sees it.
+    Route("api-entry-create-filed-by-rule", lambda w: w.entry((10, 0), (11, 0), notes="Standup"),
+          project_names, [], ["Meetings"], setup=_filing_rule),
+    Route("api-rule-create", _rule, nothing, None, None),
+    Route("api-rule-patch", lambda w: w.api("PATCH", f"/api/rules/{w.ids['rule']}", json={"enabled": False}),
+          nothing, None, None, setup=_rule),
+    Route("api-rule-delete", lambda w: w.api("DELETE", f"/api/rules/{w.ids['rule']}", 204), nothing, None, None,
+          setup=_rule),
     # ------------------------------------------------------------ HTML forms
     Route("form-entry-create", lambda w: w.form("/entries", {
         "start_time": w.local_input(10), "end_time": w.local_input(11, 30), "notes": "form"}),
@@ -407,6 +432,16 @@ ROUTES: tuple[Route, ...] = (
     Route("form-weekly-goal-clear", lambda w: w.form("/goals/weekly", {"target_hours": ""}),
           week_goal, 12.5, 40, setup=_weekly_goal),
     Route("form-settings", lambda w: w.form("/settings", SETTINGS_FORM), week_goal, 40, 30),
+    Route("form-rule-create", lambda w: w.form("/rules", RULE_FORM, status=201), nothing, None, None),
+    Route("form-rule-template", lambda w: w.form("/rules/templates/auto_stop", {"auto_stop_hours": "8"}),
+          nothing, None, None),
+    Route("form-rule-update", lambda w: w.form(f"/rules/{w.ids['rule']}", RULE_FORM), nothing, None, None,
+          setup=_rule),
+    Route("form-rule-toggle", lambda w: w.form(f"/rules/{w.ids['rule']}/toggle"), nothing, None, None, setup=_rule),
+    Route("form-rule-secret", lambda w: w.form(f"/rules/{w.ids['rule']}/secret", status=200), nothing, None, None,
+          setup=_rule),
+    Route("form-rule-delete", lambda w: w.form(f"/rules/{w.ids['rule']}/delete"), nothing, None, None,
+          setup=_rule),
     # ------------------------------------------------------------ imports
     Route("api-import-toggl", lambda w: w.api_import(w.toggl(), "toggl"), imported, (0, []), (1.5, ["Imported"])),
     Route("api-import-momentum-csv", lambda w: w.api_import(w.momentum_csv(), "momentum"),
@@ -517,6 +552,7 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/account/password"), ("POST", "/account/tokens"), ("POST", "/account/tokens/{token_id:int}/delete"),
         ("POST", "/account/sessions/{session_id:int}/delete"), ("POST", "/account/sessions/others"),
         ("POST", "/account/delete"),
+        ("POST", "/api/rules/{rule_id:int}/preview"),  # reads only (docs/rules.md, "Preview")
     }
     covered = {
         ("POST", "/api/entries"), ("PATCH", "/api/entries/{entry_id:int}"), ("DELETE", "/api/entries/{entry_id:int}"),
@@ -533,6 +569,10 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/tasks"), ("POST", "/tasks/{task_id:int}"), ("POST", "/tasks/{task_id:int}/delete"),
         ("POST", "/goals"), ("POST", "/goals/{goal_id:int}"), ("POST", "/goals/{goal_id:int}/delete"),
         ("POST", "/goals/weekly"), ("POST", "/settings"), ("POST", "/import"),
+        ("POST", "/api/rules"), ("PATCH", "/api/rules/{rule_id:int}"), ("DELETE", "/api/rules/{rule_id:int}"),
+        ("POST", "/rules"), ("POST", "/rules/templates/{key:str}"), ("POST", "/rules/{rule_id:int}"),
+        ("POST", "/rules/{rule_id:int}/toggle"), ("POST", "/rules/{rule_id:int}/secret"),
+        ("POST", "/rules/{rule_id:int}/delete"),
     }
     routes: set[tuple[str, str]] = set()
     for route in app.routes:

@@ -95,6 +95,10 @@ WRITE_EXCEPTIONS: dict[str, str] = {
         "staging rows (invisible to every figure) and the final copy, which runs inside uow.write's transaction"
     ),
     "app/domain/transfer/backup.py::*": "restoring a backup runs inside ImportService.run_import's transaction",
+    "app/domain/rules/actions.py::*": (
+        "rule actions run inside the triggering write's unit of work (its before-commit hook, "
+        "app/domain/rules/runner.py) or the timer_running unit of work (timers.py)"
+    ),
 }
 
 SESSION_NAMES = frozenset({"db", "session", "db_session", "_db"})

@@ -130,3 +130,12 @@ async def list_runs(db: AsyncSession, user_id: int, rule_id: int, limit: int = 1
             .limit(limit)
         )
     )
+
+
+@unit_of_work()
+async def rotate_secret(db: AsyncSession, user_id: int, rule_id: int) -> Rule:
+    """A new webhook secret (shown once, on the page that made it)."""
+    rule = await get_rule(db, user_id, rule_id)
+    rule.secret = secrets.token_hex(32)
+    await db.flush()
+    return rule
