@@ -26,12 +26,13 @@ from app.db import uow
 from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
+from app.domain.accounts.layout_api import LayoutApi, LayoutSettingsPages
 from app.domain.rules import install as install_rules
 from app.domain.rules.timers import run_sweeper as run_rule_sweeper
 from app.domain.system.health import healthz, metrics_endpoint, readyz
 from app.domain.system.metrics import metrics_flusher, request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
-from app.domain.tracking.pages import TrackingPages
+from app.domain.tracking.pages import HOME_PAGE, TrackingPages
 from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
 from app.domain.transfer.jobs import run_reaper
 from app.lib.cache import setup_cache
@@ -56,6 +57,7 @@ def _route_handlers() -> list[object]:
     from app.domain.rules.controllers import RulesApi
     from app.domain.rules.pages import RulesPages
     from app.domain.transfer.controllers import TransferApi, TransferPages
+    from app.domain.workspace.home import HomePages
 
     return [
         healthz,
@@ -64,12 +66,15 @@ def _route_handlers() -> list[object]:
         AuthPagesController,
         SettingsPageController,
         AccountsApiController,
+        LayoutApi,
+        LayoutSettingsPages,
         ProjectsApi,
         TasksApi,
         EntriesApi,
         TimerApi,
         WeeklyGoalsApi,
         TrackingPages,
+        HomePages,
         ProjectPages,
         ProductivityApi,
         ProductivityPages,
@@ -92,10 +97,12 @@ def _route_handlers() -> list[object]:
 
 def _providers() -> dict[str, object]:
     """Higher areas' answers to lower areas' pages (docs/architecture.md, "Layers"): the
-    Projects list (tracking) shows each project's budget status (planning)."""
+    Projects list (tracking) shows each project's budget status (planning); the form posts of
+    Home (tracking) re-render Home (workspace) with their errors."""
     from app.domain.planning.services import project_statuses
+    from app.domain.workspace.home import render_home
 
-    return {PROJECT_STATUSES: project_statuses}
+    return {PROJECT_STATUSES: project_statuses, HOME_PAGE: render_home}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -382,8 +382,25 @@ class RuleRun(BigIntBase):
     )
 
 
+# --- card layouts ---
+
+
+class CardLayout(BigIntBase):
+    """One page's card layout of one user (CONTRACT section 7; app/domain/accounts/layout.py):
+    `cards` is the page's cards in display order, `[{"name", "visible"}]`. No row = the default."""
+
+    __tablename__ = "card_layouts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    page: Mapped[str] = mapped_column(String(20))
+    cards: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("user_id", "page", name="uq_card_layouts_user_page"),)
+
+
 __all__ = [
     "ApiToken",
+    "CardLayout",
     "DayTotal",
     "Goal",
     "GoalTarget",

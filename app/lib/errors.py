@@ -26,6 +26,12 @@ class ValidationError(AppError):
     status_code = 400
 
 
+class UnprocessableError(ValidationError):
+    """Well-formed input that breaks a rule (a layout missing a card, a start time in the future): 422."""
+
+    status_code = 422
+
+
 class NotFoundError(AppError):
     status_code = 404
 

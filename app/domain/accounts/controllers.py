@@ -15,6 +15,7 @@ from app.domain.accounts import account
 from app.domain.accounts import services as accounts
 from app.domain.accounts.account_pages import sentence
 from app.domain.accounts.auth import session_token
+from app.domain.accounts.layout import load_layout, settings_context
 from app.domain.accounts.schemas import (
     AccountDelete,
     CurrentUser,
@@ -241,8 +242,13 @@ class SettingsPageController(Controller):
     path = "/settings"
 
     @get("/", name="accounts:settings")
-    async def settings_page(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
-        return self._render(request, current_user, {}, None)
+    async def settings_page(
+        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
+    ) -> Template:
+        response = self._render(request, current_user, {}, None)
+        # The "Dashboard layout" section (app/domain/accounts/layout_api.py).
+        response.context.update(settings_context(await load_layout(db_session, current_user.id)))
+        return response
 
     def _render(
         self,
@@ -311,7 +317,9 @@ class SettingsPageController(Controller):
                 streak_skip_non_working=values["streak_skip_non_working"],
             )
         except AppError as exc:
-            return self._render(request, current_user, {exc.field or "form": exc.message}, values, 422)
+            response = self._render(request, current_user, {exc.field or "form": exc.message}, values, 422)
+            response.context.update(settings_context(await load_layout(db_session, current_user.id)))
+            return response
         await after_settings_change(db_session, user, zone_changed, settings_of(request).timezone)
         return see_other("/settings?saved=1")
 

@@ -246,6 +246,7 @@ class TimerApi(Controller):
             task_id=body.task_id,
             notes=body.notes,
             billable=body.billable,
+            start_time=body.start_time,
         )
         out = await timer_svc.timer_out(db_session, entry, user_zone(request, current_user))
         return out

@@ -7,7 +7,7 @@ error re-renders the page with the error next to its field (status 422).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -22,12 +22,28 @@ from app.domain.tracking import projects as project_svc
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
 from app.lib.bounds import PathId
-from app.lib.errors import AppError, ValidationError
+from app.lib.errors import AppError, UnprocessableError, ValidationError
 from app.lib.htmx import page, safe_target, see_other
 from app.lib.time import get_zone, local_day_bounds, resolve_local
 
 CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
+
+HOME_PAGE = "home_page"
+"""app.state key of Home's renderer (app/domain/workspace/home.py `render_home`), set by create_app."""
+
+
+class HomeRenderer(Protocol):
+    async def __call__(
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: AsyncSession,
+        *,
+        errors: dict[str, str] | None = ...,
+        form: dict[str, Any] | None = ...,
+        status_code: int = ...,
+    ) -> Template: ...
 
 
 def form_str(form: Any, key: str, default: str = "") -> str:
@@ -90,43 +106,10 @@ class TrackingPages(Controller):
         form: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Template:
-        zone_name = user_zone(request, user)
-        zone = get_zone(zone_name)
-        now = checks.utcnow()
-        today = now.astimezone(zone).date()
-        start, end = local_day_bounds(today, zone)
-        entries, _ = await entry_svc.list_entries(db, user.id, start=start, end=end, limit=500)
-        completed = [e for e in entries if e.end_time is not None]
-        names = await entry_svc.names_for(db, entries)
-        running = await timer_svc.read_running(db, user.id, now)
-        timer = await timer_svc.timer_out(db, running, zone_name, now) if running else None
-        projects = await project_svc.list_projects(db, user.id)
-        today_seconds = sum(
-            (min(e.end_time, end) - max(e.start_time, start)).total_seconds() for e in completed if e.end_time
-        )
-        default_end = now.astimezone(zone).replace(second=0, microsecond=0)
-        values = form or {
-            "start_time": (default_end - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            "end_time": default_end.strftime("%Y-%m-%dT%H:%M"),
-        }
-        return page(
-            request,
-            "pages/home.html.j2",
-            status_code=status_code,
-            timer=timer,
-            entries=[entry_svc.entry_out(e, zone_name, names) for e in completed],
-            projects=projects,
-            today=today,
-            today_seconds=today_seconds,
-            zone_name=zone_name,
-            errors=errors or {},
-            form=values,
-            poll_seconds=60 if timer else 300,
-        )
-
-    @get("/", name="tracking:home")
-    async def home(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> Template:
-        return await self._home(request, current_user, db_session)
+        """Home with this form's errors: Home itself lives higher up (app/domain/workspace/home.py)
+        and is registered by create_app under HOME_PAGE."""
+        render: HomeRenderer = request.app.state[HOME_PAGE]
+        return await render(request, user, db, errors=errors, form=form, status_code=status_code)
 
     @get("/partials/timer", name="tracking:timer-partial")
     async def timer_partial(
@@ -142,18 +125,28 @@ class TrackingPages(Controller):
     async def timer_start(
         self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
+        """Start the timer: project, task, notes, billable, "I started earlier" (`minutes_ago` or
+        `started_at`); with `switch`, a running timer is stopped first (Home's one-click starts)."""
         form = await request.form()
+        zone_name = user_zone(request, current_user)
         try:
-            await timer_svc.start_timer(
-                db_session,
-                current_user.id,
-                project_id=form_int(form, "project_id"),
-                notes=checks.clean_text(form_str(form, "notes"), "notes"),
-            )
+            start_time = _started_at(form, zone_name)
+            kwargs: dict[str, Any] = {
+                "project_id": form_int(form, "project_id"),
+                "task_id": form_int(form, "task_id"),
+                "notes": checks.clean_text(form_str(form, "notes"), "notes"),
+                "billable": form_bool(form, "billable") if "billable_present" in form else None,
+                "start_time": start_time,
+            }
+            if form_str(form, "switch"):
+                await timer_svc.switch_timer(db_session, current_user, zone_name, **kwargs)
+            else:
+                await timer_svc.start_timer(db_session, current_user.id, **kwargs)
         except AppError as exc:
-            return await self._home(
-                request, current_user, db_session, {exc.field or "timer": exc.message}, status_code=422
-            )
+            errors = {"timer": _timer_message(exc)}
+            if exc.field == "start_time":
+                errors["timer_start"] = exc.message
+            return await self._home(request, current_user, db_session, errors, status_code=422)
         return see_other(safe_target(form_str(form, "next")))
 
     @post("/timer/stop", name="tracking:timer-stop")
@@ -327,6 +320,26 @@ class TrackingPages(Controller):
         form = await request.form()
         await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
         return see_other(safe_target(form_str(form, "next"), "/entries"))
+
+
+_TIMER_FIELDS = {"start_time": "Start time", "project_id": "Project", "task_id": "Task", "notes": "Notes"}
+
+
+def _timer_message(exc: AppError) -> str:
+    label = _TIMER_FIELDS.get(exc.field or "")
+    return f"{label}: {exc.message}" if label else exc.message
+
+
+def _started_at(form: Any, zone_name: str) -> datetime | None:
+    """"I started earlier": `started_at` (a local datetime) or `minutes_ago`, else None (now)."""
+    if form_str(form, "started_at"):
+        return parse_local_datetime(form_str(form, "started_at"), zone_name, "start_time")
+    minutes = form_str(form, "minutes_ago")
+    if not minutes:
+        return None
+    if not minutes.isdigit() or int(minutes) > 7 * 24 * 60:
+        raise UnprocessableError("minutes ago must be a whole number up to 10080 (7 days)", field="start_time")
+    return checks.utcnow() - timedelta(minutes=int(minutes))
 
 
 def _parse_date(value: str, field: str) -> date:

@@ -124,6 +124,8 @@ class TimerStart(Body):
     task_id: Id | None = None
     notes: str = ""
     billable: bool | None = None
+    # "I started earlier": a past start, at most 7 days ago (CONTRACT section 3, addition).
+    start_time: Stamp | None = None
 
 
 class TimerStop(Body):

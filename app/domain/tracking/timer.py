@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,13 +15,14 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking.entries import names_for, resolve_refs
 from app.domain.tracking.schemas import TimerOut
 from app.domain.tracking.validation import (
+    MAX_ENTRY,
     check_interval,
     clean_text,
     iso_local,
     require_aware,
     utcnow,
 )
-from app.lib.errors import ConflictError, ValidationError
+from app.lib.errors import ConflictError, UnprocessableError, ValidationError
 
 # Called before the running timer is read for a user (a page, GET /api/timer): automation
 # rules register here at start-up (timer_running, docs/rules.md) — tracking never imports them.
@@ -61,13 +62,32 @@ async def timer_out(db: AsyncSession, entry: TimeEntry, zone_name: str, now: dat
     )
 
 
+# A start time a little ahead of the server's clock is a client clock running fast: it
+# counts as now. Further ahead is refused.
+START_CLOCK_SLACK = timedelta(minutes=1)
+
+
+def past_start(start: datetime, now: datetime) -> datetime:
+    """"I started earlier" (CONTRACT section 3): a start in the past, at most 7 days ago;
+    otherwise 422 naming `start_time` (a naive datetime is a 400 like everywhere)."""
+    start = require_aware(start, "start_time")
+    if start > now + START_CLOCK_SLACK:
+        raise UnprocessableError("must not be in the future", field="start_time")
+    if now - start > MAX_ENTRY:
+        raise UnprocessableError("must be at most 7 days ago", field="start_time")
+    return min(start, now)
+
+
 @unit_of_work(source="timer")
 async def start_timer(
     db: AsyncSession, user_id: int, *, project_id: int | None = None, task_id: int | None = None,
-    notes: str = "", billable: bool | None = None,
+    notes: str = "", billable: bool | None = None, start_time: datetime | None = None,
 ) -> TimeEntry:
-    """Start the timer. The partial unique index decides races: of many concurrent
-    starts exactly one inserts; the others get ConflictError (409)."""
+    """Start the timer, now or at `start_time` in the past. The partial unique index
+    decides races: of many concurrent starts exactly one inserts; the others get
+    ConflictError (409)."""
+    now = utcnow()
+    start = past_start(start_time, now) if start_time is not None else now
     project, task = await resolve_refs(db, user_id, project_id, task_id)
     if await running_entry(db, user_id) is not None:
         raise ConflictError("a timer is already running")
@@ -75,7 +95,7 @@ async def start_timer(
         user_id=user_id,
         project_id=project.id if project else None,
         task_id=task.id if task else None,
-        start_time=utcnow().replace(microsecond=0),
+        start_time=start.replace(microsecond=0),
         end_time=None,
         billable=billable if billable is not None else bool(project and project.billable),
         notes=clean_text(notes, "notes"),
@@ -117,3 +137,17 @@ async def stop_timer(
     touched(db, entry.start_time, end)
     emit(db, "entry_saved", entry_id=entry.id, created=False, timer_stop=True)
     return entry
+
+
+@unit_of_work(source="timer")
+async def switch_timer(
+    db: AsyncSession, user: CurrentUser, zone_name: str, *, project_id: int | None = None,
+    task_id: int | None = None, notes: str = "", billable: bool | None = None, start_time: datetime | None = None,
+) -> TimeEntry:
+    """Stop the running timer, if any, and start another, as one unit of work: Home's
+    one-click starts ("continue", recent projects) never answer "already running"."""
+    if await running_entry(db, user.id) is not None:
+        await stop_timer(db, user, zone_name)
+    return await start_timer(
+        db, user.id, project_id=project_id, task_id=task_id, notes=notes, billable=billable, start_time=start_time
+    )
