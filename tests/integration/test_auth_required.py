@@ -55,6 +55,9 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("DELETE", "/api/rules/{rule_id:int}", "/api/rules/1", None),
     ("GET", "/api/rules/{rule_id:int}/runs", "/api/rules/1/runs", None),
     ("POST", "/api/rules/{rule_id:int}/preview", "/api/rules/1/preview", None),
+    ("GET", "/api/me/layout", "/api/me/layout", None),
+    ("PUT", "/api/me/layout", "/api/me/layout", {"home": []}),
+    ("DELETE", "/api/me/layout", "/api/me/layout", None),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -69,6 +72,7 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/account", "/account"),
     ("GET", "/rules", "/rules"),
     ("GET", "/rules/{rule_id:int}", "/rules/1"),
+    ("GET", "/home/cards/{name:str}", "/home/cards/week"),
 ]
 FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/settings", "/settings"),
@@ -95,6 +99,7 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/rules/{rule_id:int}/toggle", "/rules/1/toggle"),
     ("POST", "/rules/{rule_id:int}/secret", "/rules/1/secret"),
     ("POST", "/rules/{rule_id:int}/delete", "/rules/1/delete"),
+    ("POST", "/settings/layout", "/settings/layout"),
 ]
 
 # Areas other issues own (productivity, goals, import/export) and routes open to everyone.

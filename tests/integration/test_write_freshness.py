@@ -442,6 +442,21 @@ ROUTES: tuple[Route, ...] = (
           setup=_rule),
     Route("form-rule-delete", lambda w: w.form(f"/rules/{w.ids['rule']}/delete"), nothing, None, None,
           setup=_rule),
+    # ------------------------------------------------------------ Home and the card layout (issue 9)
+    Route("api-timer-start-earlier", lambda w: w.api("POST", "/api/timer/start", 201, json={
+        "notes": "earlier", "start_time": w.iso(10)}), timer, None, "earlier"),
+    Route("form-timer-start-earlier", lambda w: w.form("/timer/start", {"notes": "earlier", "minutes_ago": "20"}),
+          timer, None, "earlier"),
+    Route("form-timer-switch", lambda w: w.form("/timer/start", {"notes": "switched", "switch": "1"}),
+          timer_and_day, ("running", ANY, ANY), ("switched", 14.0, 1),
+          setup=lambda w: w.running_timer_since_yesterday()),
+    Route("api-layout-put", lambda w: w.api("PUT", "/api/me/layout", json={"home": [
+        {"name": n, "visible": n != "week"} for n in
+        ("entries", "timer", "today", "week", "recent_projects", "quick_entry")]}), nothing, None, None),
+    Route("api-layout-reset", lambda w: w.api("DELETE", "/api/me/layout"), nothing, None, None),
+    Route("form-layout", lambda w: w.form("/settings/layout", {
+        "home.order": ["timer", "today", "week", "recent_projects", "entries", "quick_entry"],
+        "home.visible": ["timer"], "move": "home:week:-1"}), nothing, None, None),
     # ------------------------------------------------------------ imports
     Route("api-import-toggl", lambda w: w.api_import(w.toggl(), "toggl"), imported, (0, []), (1.5, ["Imported"])),
     Route("api-import-momentum-csv", lambda w: w.api_import(w.momentum_csv(), "momentum"),
@@ -573,6 +588,7 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/rules"), ("POST", "/rules/templates/{key:str}"), ("POST", "/rules/{rule_id:int}"),
         ("POST", "/rules/{rule_id:int}/toggle"), ("POST", "/rules/{rule_id:int}/secret"),
         ("POST", "/rules/{rule_id:int}/delete"),
+        ("PUT", "/api/me/layout"), ("DELETE", "/api/me/layout"), ("POST", "/settings/layout"),
     }
     routes: set[tuple[str, str]] = set()
     for route in app.routes:
