@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pg_target = default_targets()
         pg_note = "PostgreSQL and Redis did not both answer on 127.0.0.1:5432 and :6379 (give `--database-url`)."
-    if pg_target and not pg_target[0].startswith("postgresql"):
-        pg_target, pg_note = None, f"`--database-url` is not a PostgreSQL URL: {pg_target[0].split(':')[0]}"
+    if pg_target is not None and not pg_target[0].startswith("postgresql"):
+        pg_note = f"`--database-url` is not a PostgreSQL URL: {pg_target[0].split(':')[0]}"
+        pg_target = None
 
     sqlite = run_sqlite(db_path, meta, data_dir, opts)
     pg: BackendRun | None = None

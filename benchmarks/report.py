@@ -115,6 +115,7 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
         ("**Quick run** (`--quick`: fewer samples, 1 s load runs, a smaller import). " if quick else "")
         + f"Run on {started:%Y-%m-%d %H:%M} UTC, {total_seconds:.0f} s in all; code {info['commit']}.",
         "",
+        *_load_warning([b for b in (sqlite, pg) if b is not None]),
         f"Every figure stands next to the figure before this round, as `before → now`: *before* is the run of "
         f"{baseline['date']} at commit {baseline['commit']} (SQLite), copied into `benchmarks/baseline.json` from "
         "the docs/performance.md of that run. On PostgreSQL + Redis there is no figure before; the reference "
@@ -177,6 +178,21 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
     lines += _meanings(quick, sqlite.run.loader if sqlite.run else "raw")
     lines += _reproduce()
     return "\n".join(lines)
+
+
+def _load_warning(passes: list[BackendRun]) -> list[str]:
+    """A run on a busy machine says so at the top: its wall-clock figures measure the waiting."""
+    cpus = len(os.sched_getaffinity(0))
+    busiest = 0.0
+    for b in passes:
+        for load in (b.load_before, b.load_after):
+            with contextlib.suppress(ValueError, IndexError):
+                busiest = max(busiest, float(load.split()[0]))
+    if busiest <= cpus:
+        return []
+    return [f"**The machine was busy**: a load average of up to {busiest:.1f} on {cpus} CPUs during this run, so "
+            "other processes competed for the CPUs and every wall-clock figure below is inflated. Re-run on an "
+            "idle machine before comparing or committing these figures.", ""]
 
 
 def _meanings(quick: bool, loader: str) -> list[str]:
