@@ -15,7 +15,7 @@ import pytest
 
 from tests.servers import PASSWORD, ROOT, AppServer, momentum_cli
 
-PAGES = ["/", "/entries", "/projects", "/goals", "/import", "/export", "/settings",
+PAGES = ["/", "/entries", "/projects", "/goals", "/rules", "/import", "/export", "/settings",
          "/dashboard/productivity?period=30"]
 COLLECT = """
 window.__cspViolations = [];

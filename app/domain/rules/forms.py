@@ -18,7 +18,7 @@ ROWS_A = MAX_ACTIONS
 
 TRIGGER_LABELS = {
     "entry_saved": "An entry is saved",
-    "timer_running": "The running timer reaches",
+    "timer_running": "The timer is running",
     "task_completed": "A task is completed",
 }
 FIELD_LABELS = {
