@@ -73,7 +73,7 @@ def test_a_template_rule_files_the_next_entry_without_and_with_javascript(live_s
         form.locator("select[name=tag_project_project]").select_option(label="Meetings")
         form.locator("input[name=tag_project_tag]").fill("meeting")
         form.locator("button[type=submit]").click()
-        page.wait_for_function("() => (document.querySelector('h1') || {}).textContent.includes('Tag')")
+        page.wait_for_function("() => (document.querySelector('h1')?.textContent || '').includes('Tag')")
         assert page.evaluate("window.__samePage") == "rules"
 
         add_entry(page, base, "Sprint standup")
