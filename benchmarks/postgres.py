@@ -96,6 +96,7 @@ class PgTarget:
 
     def create(self) -> None:
         self.name = f"momentum_bench_{os.getpid()}"
+        asyncio.run(_drop_orphans(_plain_dsn(self.admin_url)))
         asyncio.run(_execute(_plain_dsn(self.admin_url), f'CREATE DATABASE "{self.name}"'))
         self.url = _with_database(self.admin_url, self.name)
         self._claim_redis()
@@ -168,6 +169,25 @@ async def _execute(dsn: str, sql: str) -> None:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _drop_orphans(dsn: str) -> None:
+    """Databases this tool created in a run that was killed before it could drop them: on a
+    server of this machine, `momentum_bench_<pid>` whose process no longer exists."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    if make_url(dsn).host not in {"127.0.0.1", "localhost", "::1", None}:
+        return
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        for row in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'momentum\\_bench\\_%'"):
+            pid = row["datname"].removeprefix("momentum_bench_")
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+                say(f"dropped {row['datname']}, left behind by a killed run")
     finally:
         await conn.close()
 
