@@ -58,6 +58,8 @@ def _route_handlers() -> list[object]:
     from app.domain.rules.pages import RulesPages
     from app.domain.transfer.controllers import TransferApi, TransferPages
     from app.domain.workspace.home import HomePages
+    from app.domain.workspace.controllers import WorkspaceApi
+    from app.domain.workspace.pages import WorkspacePages, favicon
 
     return [
         healthz,
@@ -89,6 +91,9 @@ def _route_handlers() -> list[object]:
         AccountPages,  # /account
         RulesApi,
         RulesPages,
+        WorkspaceApi,
+        WorkspacePages,
+        favicon,
         create_static_files_router(
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),
@@ -103,6 +108,13 @@ def _providers() -> dict[str, object]:
     from app.domain.workspace.home import render_home
 
     return {PROJECT_STATUSES: project_statuses, HOME_PAGE: render_home}
+
+
+def _configure_templates(engine: JinjaTemplateEngine) -> None:
+    from app.domain.workspace.templating import register
+
+    configure_templates(engine)
+    register(engine)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -140,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "current_user": Provide(provide_user),
         },
         template_config=TemplateConfig(
-            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=configure_templates
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_configure_templates
         ),
         openapi_config=OpenAPIConfig(
             # No HTML viewer: the stock ones load their scripts from CDNs.

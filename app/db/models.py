@@ -49,9 +49,14 @@ class User(BigIntAuditBase):
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Moved only by writes that change old days (app/db/rollups.py); keys the cached history summary.
     history_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Workspace preferences (CONTRACT section 7; app/domain/workspace/prefs.py): the colour
+    # theme, and the user's remapping of the single-key shortcuts (None = the defaults).
+    theme: Mapped[str] = mapped_column(String(5), default="auto", server_default="auto")
+    shortcuts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (
         CheckConstraint("standard_hours_per_day > 0 AND standard_hours_per_day <= 24", name="standard_hours"),
+        CheckConstraint("theme IN ('auto', 'light', 'dark')", name="theme"),
     )
 
 

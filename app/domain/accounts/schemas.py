@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -33,6 +33,10 @@ class CurrentUser(msgspec.Struct, frozen=True):
     # users.created_at in microseconds: with the id, names this account even across a
     # database that was recreated while the cache kept its keys.
     created_stamp: int = 0
+    # Workspace preferences (CONTRACT section 7; app/domain/workspace/prefs.py), read with
+    # the credential so every page knows its theme and shortcuts without another query.
+    theme: str = "auto"
+    shortcuts: dict[str, Any] | None = None
 
     @property
     def cache_id(self) -> str:

@@ -288,6 +288,8 @@ _USER_COLUMNS = (
     User.streak_skip_non_working,
     User.data_version,
     User.created_at,
+    User.theme,
+    User.shortcuts,
 )
 
 
@@ -331,6 +333,8 @@ async def user_for_credential(kind: str, raw: str, open_db: OpenSession) -> Curr
         streak_skip_non_working=bool(row.streak_skip_non_working),
         data_version=int(row.data_version),
         created_stamp=time_stamp(row.created_at),
+        theme=row.theme or "auto",
+        shortcuts=row.shortcuts or None,
     )
 
 
