@@ -102,11 +102,31 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/settings/layout", "/settings/layout"),
 ]
 
+# --- workspace (issue 9): palette, theme, shortcuts, actions ---
+API_ROUTES += [
+    ("GET", "/api/palette", "/api/palette?q=a", None),
+    ("GET", "/api/me/theme", "/api/me/theme", None),
+    ("PUT", "/api/me/theme", "/api/me/theme", {"theme": "dark"}),
+    ("GET", "/api/me/shortcuts", "/api/me/shortcuts", None),
+    ("PUT", "/api/me/shortcuts", "/api/me/shortcuts", {"enabled": False}),
+]
+PAGE_ROUTES += [("GET", "/palette", "/palette"), ("GET", "/settings/workspace", "/settings/workspace")]
+FORM_ROUTES += [
+    ("POST", "/actions/timer/start", "/actions/timer/start"),
+    ("POST", "/actions/timer/stop", "/actions/timer/stop"),
+    ("POST", "/actions/timer/toggle", "/actions/timer/toggle"),
+    ("POST", "/actions/continue", "/actions/continue"),
+    ("POST", "/actions/theme", "/actions/theme"),
+    ("POST", "/settings/keyboard", "/settings/keyboard"),
+]
+# --- end workspace ---
+
 # Areas other issues own (productivity, goals, import/export) and routes open to everyone.
 OTHER_AREAS = ("/api/productivity", "/api/insights", "/api/goals", "/api/export", "/api/import",
                "/dashboard/productivity", "/goals", "/import", "/export")
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/register"), ("POST", "/register"), ("POST", "/logout"),
-          ("POST", "/api/auth/tokens"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+          ("POST", "/api/auth/tokens"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+          ("GET", "/favicon.ico")}
 
 
 def _declared_routes(app: Any) -> set[tuple[str, str]]:

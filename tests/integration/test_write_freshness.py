@@ -475,6 +475,19 @@ ROUTES: tuple[Route, ...] = (
           restored, (0, [], 40, []), (1.5, ["Restored"], 30, ["Restored goal"])),
 )
 
+# --- workspace (issue 9): the timer actions of the palette, shortcuts and quick actions ---
+ROUTES = (*ROUTES,
+    Route("form-action-timer-start", lambda w: w.form("/actions/timer/start", {"notes": "deep work"}),
+          timer, None, "deep work"),
+    Route("form-action-timer-stop", lambda w: w.form("/actions/timer/stop"), timer_and_day, ("running", ANY, ANY),
+          (None, 14.0, 1), setup=lambda w: w.running_timer_since_yesterday()),
+    Route("form-action-timer-toggle", lambda w: w.form("/actions/timer/toggle"), timer_and_day,
+          ("running", ANY, ANY), (None, 14.0, 1), setup=lambda w: w.running_timer_since_yesterday()),
+    Route("form-action-continue", lambda w: w.form("/actions/continue", {"entry_id": str(w.ids["entry"])}),
+          timer, None, "", setup=_entry_1h),
+)
+# --- end workspace ---
+
 
 # ---------------------------------------------------------------- stats calls
 
@@ -568,6 +581,9 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/account/sessions/{session_id:int}/delete"), ("POST", "/account/sessions/others"),
         ("POST", "/account/delete"),
         ("POST", "/api/rules/{rule_id:int}/preview"),  # reads only (docs/rules.md, "Preview")
+        # workspace preferences: the theme and the shortcuts change no figure
+        ("PUT", "/api/me/theme"), ("PUT", "/api/me/shortcuts"),
+        ("POST", "/actions/theme"), ("POST", "/settings/keyboard"),
     }
     covered = {
         ("POST", "/api/entries"), ("PATCH", "/api/entries/{entry_id:int}"), ("DELETE", "/api/entries/{entry_id:int}"),
@@ -589,6 +605,8 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/rules/{rule_id:int}/toggle"), ("POST", "/rules/{rule_id:int}/secret"),
         ("POST", "/rules/{rule_id:int}/delete"),
         ("PUT", "/api/me/layout"), ("DELETE", "/api/me/layout"), ("POST", "/settings/layout"),
+        ("POST", "/actions/timer/start"), ("POST", "/actions/timer/stop"), ("POST", "/actions/timer/toggle"),
+        ("POST", "/actions/continue"),
     }
     routes: set[tuple[str, str]] = set()
     for route in app.routes:
