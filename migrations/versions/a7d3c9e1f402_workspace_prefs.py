@@ -4,7 +4,7 @@
 shortcuts (null = the defaults; docs/keyboard.md).
 
 Revision ID: a7d3c9e1f402
-Revises: a7d3e1f9c2b4
+Revises: b6e1d4c8a2f9
 Create Date: 2026-12-01 23:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7d3c9e1f402"
-down_revision = "a7d3e1f9c2b4"
+down_revision = "b6e1d4c8a2f9"
 branch_labels = None
 depends_on = None
 
