@@ -389,3 +389,31 @@ def test_preview_of_auto_stop_lists_the_long_entries(user: Any) -> None:
     items = user.api("POST", f"/api/rules/{rule['id']}/preview").json()["items"]
     assert [(i["entry_id"], len(i["changes"])) for i in items] == [(long_id, 1)]
     assert items[0]["changes"][0].endswith("(8 h)")
+
+
+# ---------------------------------------------------------------- imports
+
+
+TOGGL = ("Start date,Start time,End date,End time,Project,Description,Billable\n"
+         "2026-11-30,09:00,2026-11-30,09:30,Imported,weekly standup,No\n"
+         "2026-11-30,10:00,2026-11-30,11:00,Imported,coding,No\n")
+
+
+def _import(u: Any, apply_rules: str | None) -> dict[str, Any]:
+    data = {"format": "toggl", "timezone": "UTC"}
+    if apply_rules is not None:
+        data["apply_rules"] = apply_rules
+    r = u.api("POST", "/api/import", files={"file": ("t.csv", TOGGL.encode(), "text/csv")}, data=data)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_imports_run_rules_only_when_the_import_asks(make_user: Any) -> None:
+    plain, asking = make_user(), make_user()
+    for u in (plain, asking):
+        make_rule(u, conditions=[cond("notes", "contains", "standup")])
+    assert _import(plain, None)["created"] == 2
+    assert [e["tags"] for e in plain.api("GET", "/api/entries").json()["items"]] == [[], []]
+    assert _import(asking, "true")["created"] == 2
+    items = asking.api("GET", "/api/entries").json()["items"]
+    assert {e["notes"]: e["tags"] for e in items} == {"coding": [], "weekly standup": ["auto"]}

@@ -56,6 +56,8 @@ class ImportForm:
     dry_run: bool = False
     timezone: str | None = None
     skip_bad_rows: bool = False
+    # Run the user's entry_saved rules on every imported entry (docs/rules.md, "Triggers").
+    apply_rules: bool = False
 
 
 class ImportRowErrorOut(msgspec.Struct):
@@ -102,6 +104,7 @@ async def _run_import(
     skip_bad_rows: bool,
     default_zone: str,
     job: ImportJob,
+    apply_rules: bool = False,
 ) -> ImportResult:
     """Run the import of the spooled file under `job` (which holds the user's import lock);
     the temp file is always removed."""
@@ -119,6 +122,7 @@ async def _run_import(
                         skip_bad_rows,
                         default_zone=default_zone,
                         job=job,
+                        apply_rules=apply_rules,
                     )
     finally:
         path.unlink(missing_ok=True)
@@ -226,6 +230,7 @@ class TransferApi(Controller):
             skip_bad_rows=_truthy(data.skip_bad_rows),
             default_zone=settings.timezone,
             job=job,
+            apply_rules=_truthy(data.apply_rules),
         )
         out = _import_out(result)
         if not out.ok:
@@ -362,6 +367,7 @@ class TransferPages(Controller):
         fmt, tz = str(form.get("format") or "auto"), str(form.get("timezone") or "")
         dry_run, skip_bad_rows = _truthy(form.get("dry_run")), _truthy(form.get("skip_bad_rows"))
         values: dict[str, Any] = {"format": fmt, "timezone": tz, "dry_run": dry_run, "skip_bad_rows": skip_bad_rows}
+        values["apply_rules"] = _truthy(form.get("apply_rules"))
         upload = form.get("file")
         try:
             zone = _check_options(fmt, tz or None, current_user, settings.timezone)
@@ -385,6 +391,7 @@ class TransferPages(Controller):
             "dry_run": dry_run,
             "skip_bad_rows": skip_bad_rows,
             "default_zone": settings.timezone,
+            "apply_rules": values["apply_rules"],
         }
         if is_htmx(request):
             total = path.stat().st_size

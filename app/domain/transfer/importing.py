@@ -71,6 +71,7 @@ class ImportService:
         now: datetime | None = None,
         on_progress: Callable[[ImportProgress], None] | None = None,
         job: ImportJob | None = None,
+        apply_rules: bool = False,
     ) -> ImportResult:
         """Import `stream` (format `fmt`, local times read in `zone`) for `user`.
 
@@ -96,7 +97,8 @@ class ImportService:
                     result = await self._restore(session, user, parsed, job, dry_run, skip_bad_rows, now)
                 else:
                     result = await self._csv(
-                        session, maker, user, parsed, job, dry_run, skip_bad_rows, now, default_zone, on_progress
+                        session, maker, user, parsed, job, dry_run, skip_bad_rows, now, default_zone, on_progress,
+                        apply_rules=apply_rules,
                     )
             except ImportFileError as exc:
                 raise ValidationError(exc.message, field="file") from None
@@ -120,6 +122,8 @@ class ImportService:
         now: datetime,
         default_zone: str,
         on_progress: Callable[[ImportProgress], None] | None,
+        *,
+        apply_rules: bool = False,
     ) -> ImportResult:
         async with maker() as db:
             rollup_zone = await db.scalar(select(User.timezone).where(User.id == user.id)) or default_zone
@@ -132,6 +136,7 @@ class ImportService:
             now=now,
             rollup_zone=rollup_zone,
             on_progress=on_progress,
+            apply_rules=apply_rules,
         )
         await work.load()
         await work.read(parsed)

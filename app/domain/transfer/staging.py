@@ -30,7 +30,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 import msgspec
-from sqlalchemy import JSON, Table, and_, bindparam, cast, delete, exists, insert, literal_column, select
+from sqlalchemy import JSON, Table, and_, bindparam, cast, delete, exists, func, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -136,6 +136,7 @@ class CsvImport:
         now: datetime,
         rollup_zone: str,
         on_progress: Callable[[ImportProgress], None] | None = None,
+        apply_rules: bool = False,
     ) -> None:
         self._maker = maker
         self._user_id = user_id
@@ -145,6 +146,7 @@ class CsvImport:
         self._now = now
         self._limit = now + checks.FUTURE_SLACK
         self._on_progress = on_progress
+        self._apply_rules = apply_rules
         self._names = _Names()
         self._existing_projects: dict[str, int] = {}
         self._existing_tasks: dict[tuple[int, str], int] = {}
@@ -358,7 +360,18 @@ class CsvImport:
             # No other write of the user since the duplicate checks (the version moved only
             # by this unit): nothing new to check against, so the copy skips the probe.
             recheck = w.data_version != self._version + 1
+            last_id = await w.db.scalar(select(func.max(TimeEntry.id)).where(TimeEntry.user_id == self._user_id))
             inserted = await _copy_staged(w.db, job_id, self._user_id, self._now, recheck=recheck)
+            if self._apply_rules and inserted:
+                # Asked for: every imported entry is "saved" for the rules (docs/rules.md);
+                # under the user's lock, this user's ids above the old maximum are this copy's.
+                new_ids = await w.db.scalars(
+                    select(TimeEntry.id)
+                    .where(TimeEntry.user_id == self._user_id, TimeEntry.id > (last_id or 0))
+                    .order_by(TimeEntry.id)
+                )
+                for entry_id in new_ids:
+                    w.emit("entry_saved", entry_id=entry_id, imported=True)
             days = self._days
             if inserted == result.created and days.exact and days.zone_name == w.zone_name:
                 await rollups.add_seconds(w.db, self._user_id, days.seconds, today=w.now)
