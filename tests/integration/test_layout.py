@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 HOME = ["timer", "today", "week", "recent_projects", "entries", "quick_entry"]
-PROD = ["summary", "daily", "heatmap", "insights", "projects", "focus", "goals", "sessions"]
+PROD = ["summary", "daily", "heatmap", "projects", "insights", "focus", "goals", "sessions"]
 DEFAULT = {"productivity": [{"name": n, "visible": True} for n in PROD],
            "home": [{"name": n, "visible": True} for n in HOME]}
 
@@ -72,7 +72,7 @@ def test_visible_defaults_to_true_and_hyphenated_names_are_accepted(user: Any) -
         ({"home": []}, "home: missing cards: timer, today, week, recent_projects, entries, quick_entry "
                        "(list every card once)"),
         ({"productivity": cards(HOME)}, "productivity[0].name: unknown card 'timer'; the cards are summary, daily, "
-                                        "heatmap, insights, projects, focus, goals, sessions"),
+                                        "heatmap, projects, insights, focus, goals, sessions"),
     ],
     ids=["unknown", "duplicate-at-end", "duplicate", "missing", "empty", "cards-of-the-other-page"],
 )

@@ -25,7 +25,7 @@ from app.lib.errors import UnprocessableError
 # Every page's cards in their default order. Adding a card here adds it (visible, at the
 # end) to every stored layout on its next read; removing one drops it.
 CARDS: Final[dict[str, tuple[str, ...]]] = {
-    "productivity": ("summary", "daily", "heatmap", "insights", "projects", "focus", "goals", "sessions"),
+    "productivity": ("summary", "daily", "heatmap", "projects", "insights", "focus", "goals", "sessions"),
     "home": ("timer", "today", "week", "recent_projects", "entries", "quick_entry"),
 }
 PAGES: Final = tuple(CARDS)
