@@ -16,7 +16,8 @@ import pytest
 from tests.servers import PASSWORD, ROOT, AppServer, momentum_cli
 
 PAGES = ["/", "/entries", "/projects", "/goals", "/rules", "/import", "/export", "/settings",
-         "/dashboard/productivity?period=30"]
+         "/account",
+         "/dashboard/productivity?period=30"]  # the last one: its charts are checked below
 COLLECT = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', function (e) {
