@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from app.db.models import ImportJob, ImportStaging, ImportStagingRef, Notification, UserSession
+from app.db.models import (
+    CardLayout,
+    ImportJob,
+    ImportStaging,
+    ImportStagingRef,
+    Notification,
+    Rule,
+    RuleRun,
+    UserSession,
+)
 from app.db.ownership import owned_tables, owner_condition
 from app.domain.accounts import token_usage
 from app.domain.accounts.services import sha256, sign
@@ -372,6 +381,11 @@ def fill_every_table(u: UserCtx, settings: Any) -> None:
         await db.flush()
         db.add(ImportStaging(job_id=job.id, row=1, start_us=0, end_us=1))
         db.add(ImportStagingRef(job_id=job.id, kind="p", key=1, ref_id=project["id"]))
+        rule = Rule(user_id=u.id, name="Tag it", trigger="entry_saved", conditions=[], actions=[], secret="s")
+        db.add(rule)
+        await db.flush()
+        db.add(RuleRun(rule_id=rule.id, user_id=u.id, created_at=now, trigger="entry_saved", occurrence="e:1"))
+        db.add(CardLayout(user_id=u.id, page="home", cards=[{"name": "timer", "visible": True}]))
 
     db_run(settings, extras)
 
@@ -394,7 +408,8 @@ def owned_counts(settings: Any, user_id: int) -> dict[str, int]:
 
 
 CORE = {"users", "user_sessions", "api_tokens", "projects", "tasks", "time_entries", "day_totals", "goals",
-        "goal_targets", "weekly_time_goals", "notifications", "import_jobs", "import_staging", "import_staging_refs"}
+        "goal_targets", "weekly_time_goals", "notifications", "import_jobs", "import_staging", "import_staging_refs",
+        "rules", "rule_runs", "card_layouts"}
 
 
 def test_deleting_the_account_removes_every_row_it_owns_and_nobody_elses(
