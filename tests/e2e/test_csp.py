@@ -16,7 +16,7 @@ import pytest
 from tests.servers import PASSWORD, ROOT, AppServer, momentum_cli
 
 PAGES = ["/", "/entries", "/projects", "/goals", "/rules", "/import", "/export", "/settings",
-         "/account",
+         "/account", "/palette?q=st", "/settings/workspace",
          "/dashboard/productivity?period=30"]  # the last one: its charts are checked below
 COLLECT = """
 window.__cspViolations = [];
