@@ -213,7 +213,7 @@ def test_phone_menu_palette_and_settings_fit_390_px_in_both_themes(live_server: 
                                       has_touch=True)
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
         try:
             sign_in(page, base, email)
             page.click("#quick-actions > summary")
