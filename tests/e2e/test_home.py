@@ -168,3 +168,31 @@ def test_home_fits_a_phone_and_screenshots(live_server: Any, browser: Any) -> No
                 assert page.evaluate(WIDTH) <= width
             finally:
                 context.close()
+
+
+def test_my_productivity_cards_move_by_keyboard_and_the_charts_survive(live_server: Any, browser: Any) -> None:
+    base = live_server["base"]
+    email = create_user(live_server, demo_years=0.1)
+    auth = _token(base, email)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in(page, base, email)
+        page.goto(f"{base}/dashboard/productivity")
+        page.wait_for_function("() => window.Momentum && window.Momentum.productivity "
+                               "&& window.Momentum.productivity.charts.size === 2")
+        page.click("[data-layout-toggle=productivity]")
+        page.locator("[data-card=daily] [data-layout-move='1']").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("[data-layout-status=productivity]:has-text('Layout saved.')", state="attached")
+        expected = ["summary", "heatmap", "daily", "projects", "insights", "focus", "goals", "sessions"]
+        assert page.evaluate(ORDER, "[data-layout-page=productivity]") == expected
+        assert _visible(_layout(base, auth)["productivity"]) == expected
+        assert page.evaluate("window.Momentum.productivity.charts.size") == 2
+        page.reload()
+        assert page.evaluate(ORDER, "[data-layout-page=productivity]") == expected
+        assert errors == []
+    finally:
+        context.close()
