@@ -465,6 +465,31 @@ def test_delete_me_api_needs_the_password_and_then_deletes_everything(
     assert u.api("GET", "/api/me").status_code == 401
 
 
+def test_an_account_is_not_deleted_under_a_running_import(make_user: Any, settings: Any, forget: list[str]) -> None:
+    u = make_user()
+    forget.append(u.email)
+    now = datetime.now(UTC)
+
+    async def running(db: Any) -> None:
+        db.add(ImportJob(key=f"run{u.id}", user_id=u.id, state="running", pid=1, host="h", heartbeat_at=now,
+                         created_at=now))
+
+    db_run(settings, running)
+    r = u.api("DELETE", "/api/me", json={"password": u.password})
+    assert (r.status_code, r.json()["error"]) == (409, "an import is still running; delete the account when it has "
+                                                       "finished")
+    page = form(u, "/account/delete", {"delete_password": u.password})
+    assert page.status_code == 409
+    assert "An import is still running; delete the account when it has finished." in page.text
+    assert u.api("GET", "/api/me").status_code == 200
+
+    async def finish(db: Any) -> None:
+        await db.execute(update(ImportJob).where(ImportJob.user_id == u.id).values(state="done"))
+
+    db_run(settings, finish)
+    assert u.api("DELETE", "/api/me", json={"password": u.password}).status_code == 204
+
+
 def test_an_email_freed_by_deletion_can_sign_up_again(make_user: Any, ip_client: Any, settings: Any,
                                                       forget: list[str]) -> None:
     u = make_user()

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import User, UserSession
+from app.db.models import ImportJob, User, UserSession
 from app.db.ownership import delete_user_rows
 from app.db.uow import unit_of_work
 from app.domain.accounts import services as accounts
-from app.lib.errors import AuthError, ValidationError
+from app.lib.errors import AuthError, ConflictError, ValidationError
 
 
 async def check_password(db: AsyncSession, email: str, password: str, client_ip: str, *, field: str) -> None:
@@ -104,6 +104,13 @@ async def delete_account(
 
 @unit_of_work(source="account")
 async def _delete_everything(db: AsyncSession, user_id: int) -> dict[str, int]:
+    # A running import writes staged rows from a task of its own: deleting under it would
+    # leave them behind. It ends within minutes (or is reaped when its process died).
+    running = await db.scalar(
+        select(func.count()).select_from(ImportJob).where(ImportJob.user_id == user_id, ImportJob.state == "running")
+    )
+    if running:
+        raise ConflictError("an import is still running; delete the account when it has finished")
     return await delete_user_rows(db, user_id)
 
 

@@ -133,8 +133,10 @@ class AccountPages(Controller):
     async def _error(
         self, request: Request[Any, Any, Any], user: CurrentUser, db: AsyncSession, exc: AppError, **kwargs: Any
     ) -> Template:
-        if exc.status_code == 429:
-            return await self._render(request, user, db, errors={"form": exc.message}, status_code=429, **kwargs)
+        if exc.status_code in {409, 429}:  # not the form's fault: said above the forms
+            return await self._render(
+                request, user, db, errors={"form": sentence(None, exc.message)}, status_code=exc.status_code, **kwargs
+            )
         key = exc.field or "form"
         return await self._render(
             request, user, db, errors={key: sentence(exc.field, exc.message)}, status_code=422, **kwargs
