@@ -140,11 +140,16 @@ def form_of(rule: Rule, names: Mapping[int, str]) -> dict[str, Any]:
     return form
 
 
+def _quoted(text: str, quote: bool) -> str:
+    return f"“{text}”" if quote else text
+
+
 def describe(rule: Rule, names: Mapping[int, str]) -> str:
     """“When an entry is saved and notes contains “standup”: set project Meetings; add tag mtg”."""
     when = TRIGGER_LABELS[rule.trigger].lower()
     conds = [f"{FIELD_LABELS[c['field']].split(' (')[0].lower()} {OP_LABELS[c['op']]} "
-             f"{_show(c['value'], c['field'], names)}" for c in rule.conditions]
+             f"{_quoted(_show(c['value'], c['field'], names), c['field'] in ('notes', 'tags'))}"
+             for c in rule.conditions]
     acts = []
     for a in rule.actions:
         label = ACTION_LABELS[a["type"]].split(" (")[0].lower()
@@ -156,7 +161,7 @@ def describe(rule: Rule, names: Mapping[int, str]) -> str:
             value = a.get("tag") or a.get("title") or a.get("url") or a.get("minutes")
             if a["type"] == "set_billable":
                 value = "yes" if a.get("value") else "no"
-            acts.append(f"{label} {value}")
+            acts.append(f"{label} {_quoted(str(value), a['type'] in ('add_tag', 'notify'))}")
     head = f"When {when}" + (f" and {' and '.join(conds)}" if conds else "")
     return f"{head}: {'; '.join(acts)}"
 
