@@ -68,7 +68,7 @@ def test_every_page_runs_under_the_csp_without_violations(browser: Any, server: 
         assert page.evaluate("typeof window.Chart") == "function"
         assert page.locator("canvas").count() >= 1
         # A boosted navigation (htmx swaps #main) still raises nothing.
-        page.click("nav a[href='/projects']")
+        page.click("nav a[href='/projects']:visible")
         page.wait_for_load_state("networkidle")
         seen["boosted /projects"] = page.evaluate("window.__cspViolations")
     finally:
