@@ -97,6 +97,7 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/rules/templates/{key:str}", "/rules/templates/auto_stop"),
     ("POST", "/rules/{rule_id:int}", "/rules/1"),
     ("POST", "/rules/{rule_id:int}/toggle", "/rules/1/toggle"),
+    ("POST", "/rules/{rule_id:int}/move", "/rules/1/move"),
     ("POST", "/rules/{rule_id:int}/secret", "/rules/1/secret"),
     ("POST", "/rules/{rule_id:int}/delete", "/rules/1/delete"),
     ("POST", "/settings/layout", "/settings/layout"),

@@ -195,9 +195,11 @@ def test_timer_running_applies_when_the_timer_is_read(user: Any, settings: Any) 
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     entry_id = running_since(user, settings, start)
     rule = make_rule(user, "timer_running", [cond("elapsed_hours", "gte", 2)], [{"type": "stop_timer"}])
+    catch_all = make_rule(user, actions=[{"type": "add_tag", "tag": "saved"}])
     assert user.api("GET", "/api/timer").json() == {"active_timer": None}
     e = user.api("GET", f"/api/entries/{entry_id}").json()
     assert datetime.fromisoformat(e["end_time"]) == start + timedelta(hours=2)
+    assert e["tags"] == [] and runs(user, catch_all["id"]) == []  # the rule's stop triggered no rule
     assert [(r["entry_id"], r["ok"]) for r in runs(user, rule["id"])] == [(entry_id, True)]
 
 

@@ -108,3 +108,17 @@ def test_edit_toggle_preview_and_delete(user: Any) -> None:
     assert "Webhook secret" in post(user, f"/rules/{rule_id}/secret", status=200).text
     post(user, f"/rules/{rule_id}/delete")
     assert user.api("GET", f"/api/rules/{rule_id}").status_code == 404
+
+
+def test_rules_move_up_and_down_in_the_run_order(user: Any) -> None:
+    ids = [user.api("POST", "/api/rules", json={"name": f"r{i}", "trigger": "entry_saved",
+                                                 "actions": [{"type": "add_tag", "tag": f"t{i}"}]}).json()["id"]
+           for i in range(3)]
+    post(user, f"/rules/{ids[2]}/move", {"direction": "up"})
+    assert [r["id"] for r in user.api("GET", "/api/rules").json()] == [ids[0], ids[2], ids[1]]
+    post(user, f"/rules/{ids[0]}/move", {"direction": "down"})
+    listed = user.api("GET", "/api/rules").json()
+    assert [(r["id"], r["position"]) for r in listed] == [(ids[2], 0), (ids[0], 1), (ids[1], 2)]
+    # The order is the run order: tags are added in it.
+    e = user.api("POST", "/api/entries", json=ENTRY).json()
+    assert e["tags"] == ["t2", "t0", "t1"]

@@ -144,6 +144,14 @@ class RulesPages(Controller):
         await services.update_rule(db_session, current_user.id, rule_id, {"enabled": not rule.enabled})
         return see_other("/rules")
 
+    @post("/{rule_id:int}/move", name="rules:move")
+    async def move(
+        self, request: Request[Any, Any, Any], rule_id: PathId, current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        form = await request.form()
+        await services.move_rule(db_session, current_user.id, rule_id, -1 if form.get("direction") == "up" else 1)
+        return see_other("/rules")
+
     @post("/{rule_id:int}/secret", name="rules:secret")
     async def secret(
         self, request: Request[Any, Any, Any], rule_id: PathId, current_user: CurrentUserDep, db_session: DB

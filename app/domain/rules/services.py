@@ -139,3 +139,18 @@ async def rotate_secret(db: AsyncSession, user_id: int, rule_id: int) -> Rule:
     rule.secret = secrets.token_hex(32)
     await db.flush()
     return rule
+
+
+@unit_of_work()
+async def move_rule(db: AsyncSession, user_id: int, rule_id: int, step: int) -> None:
+    """Move a rule one place up (step -1) or down (+1) in the run order; positions become 0..n-1."""
+    rules = await list_rules(db, user_id)
+    index = next((i for i, r in enumerate(rules) if r.id == rule_id), None)
+    if index is None:
+        raise NotFoundError("rule")
+    target = index + step
+    if 0 <= target < len(rules):
+        rules[index], rules[target] = rules[target], rules[index]
+    for position, rule in enumerate(rules):
+        rule.position = position
+    await db.flush()
