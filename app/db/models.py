@@ -338,6 +338,14 @@ class Notification(BigIntBase):
     __table_args__ = (
         UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
+        # The bell's unread count (docs/notifications.md, "Cost of a poll").
+        Index(
+            "ix_notifications_unread",
+            "user_id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        Index("ix_notifications_created_at", "created_at"),  # the e-mail sweep's recent notices
     )
 
 
@@ -403,6 +411,30 @@ class CardLayout(BigIntBase):
     __table_args__ = (UniqueConstraint("user_id", "page", name="uq_card_layouts_user_page"),)
 
 
+# --- notification settings ---
+
+
+class NotificationPrefs(BigIntBase):
+    """A user's notification settings and the derivation's bookkeeping (docs/notifications.md).
+
+    `settings`: the switches and tunables of `GET/PATCH /api/me/notifications` (absent keys
+    take their defaults). `state`: what the derivation remembers between runs (the budget
+    windows' used seconds and crossing counts). `next_check_at` / `derived_version`: the
+    earliest moment something time-based can become due, and the user's data version the
+    last derivation saw — a poll derives only when one of them says so.
+    """
+
+    __tablename__ = "notification_prefs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    next_check_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    derived_version: Mapped[int] = mapped_column(BigInteger, default=-1, server_default="-1")
+
+    __table_args__ = (UniqueConstraint("user_id", name="uq_notification_prefs_user_id"),)
+
+
 __all__ = [
     "ApiToken",
     "CardLayout",
@@ -413,6 +445,7 @@ __all__ = [
     "ImportStaging",
     "ImportStagingRef",
     "Notification",
+    "NotificationPrefs",
     "Project",
     "Rule",
     "RuleRun",
