@@ -27,6 +27,7 @@ from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.accounts.layout_api import LayoutApi, LayoutSettingsPages
+from app.domain.notifications.pages import settings_section_guard
 from app.domain.rules import install as install_rules
 from app.domain.rules.timers import run_sweeper as run_rule_sweeper
 from app.domain.system.health import healthz, metrics_endpoint, readyz
@@ -52,6 +53,8 @@ def _route_handlers() -> list[object]:
     from app.domain.accounts.account_api import AccountApi
     from app.domain.accounts.account_pages import AccountPages
     from app.domain.goals.controllers import GoalsApi, GoalsPages, WeeklyGoalsApi
+    from app.domain.notifications.controllers import IdleApi, NotificationsApi, NotificationSettingsApi
+    from app.domain.notifications.pages import NotificationPages
     from app.domain.planning.controllers import PlanningApi, project_page
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
     from app.domain.rules.controllers import RulesApi
@@ -94,6 +97,10 @@ def _route_handlers() -> list[object]:
         WorkspaceApi,
         WorkspacePages,
         favicon,
+        NotificationsApi,
+        NotificationSettingsApi,
+        IdleApi,
+        NotificationPages,
         create_static_files_router(
             path="/static", directories=[ROOT / "static"], name="static", include_in_schema=False
         ),
@@ -161,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_middleware, input_guard],
         request_max_body_size=JSON_BODY_LIMIT,
         before_request=csrf_guard,
+        guards=[settings_section_guard],  # the Settings page's notifications section (one query, /settings only)
         before_send=[security_headers],
         exception_handlers={Exception: error_response},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),

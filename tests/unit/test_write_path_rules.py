@@ -99,6 +99,12 @@ WRITE_EXCEPTIONS: dict[str, str] = {
         "rule actions run inside the triggering write's unit of work (its before-commit hook, "
         "app/domain/rules/runner.py) or the timer_running unit of work (timers.py)"
     ),
+    "app/domain/notifications/prefs.py::ensure_row": (
+        "creates the notification prefs row; called only inside a unit of work (derive, update_settings)"
+    ),
+    "app/domain/notifications/services.py::_keep_derivation": (
+        "notification bookkeeping; called only inside the mark-read units of work"
+    ),
 }
 
 SESSION_NAMES = frozenset({"db", "session", "db_session", "_db"})
