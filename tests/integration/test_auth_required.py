@@ -58,6 +58,13 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("GET", "/api/me/layout", "/api/me/layout", None),
     ("PUT", "/api/me/layout", "/api/me/layout", {"home": []}),
     ("DELETE", "/api/me/layout", "/api/me/layout", None),
+    # notifications (docs/notifications.md)
+    ("GET", "/api/notifications", "/api/notifications", None),
+    ("POST", "/api/notifications/{notice_id:int}/read", "/api/notifications/1/read", None),
+    ("POST", "/api/notifications/read-all", "/api/notifications/read-all", None),
+    ("GET", "/api/me/notifications", "/api/me/notifications", None),
+    ("PATCH", "/api/me/notifications", "/api/me/notifications", {"idle_minutes": 5}),
+    ("POST", "/api/timer/idle", "/api/timer/idle", {"idle_since": "2026-11-02T09:00:00Z", "action": "keep"}),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -73,6 +80,9 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/rules", "/rules"),
     ("GET", "/rules/{rule_id:int}", "/rules/1"),
     ("GET", "/home/cards/{name:str}", "/home/cards/week"),
+    ("GET", "/notifications", "/notifications"),
+    ("GET", "/notifications/fragments/bell", "/notifications/fragments/bell"),
+    ("GET", "/settings/notifications", "/settings/notifications"),
 ]
 FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/settings", "/settings"),
@@ -101,6 +111,10 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/rules/{rule_id:int}/secret", "/rules/1/secret"),
     ("POST", "/rules/{rule_id:int}/delete", "/rules/1/delete"),
     ("POST", "/settings/layout", "/settings/layout"),
+    ("POST", "/notifications/{notice_id:int}/read", "/notifications/1/read"),
+    ("POST", "/notifications/read-all", "/notifications/read-all"),
+    ("POST", "/notifications/timer/{entry_id:int}/stop", "/notifications/timer/1/stop"),
+    ("POST", "/settings/notifications", "/settings/notifications"),
 ]
 
 # --- workspace (issue 9): palette, theme, shortcuts, actions ---

@@ -475,6 +475,14 @@ ROUTES: tuple[Route, ...] = (
           restored, (1.0, [], 40, []), (2.5, ["Restored"], 40, ["Restored goal"]), setup=_entry_for_merge),
     Route("form-restore", lambda w: w.form_import(w.backup(), "momentum", "momentum-backup.json"),
           restored, (0, [], 40, []), (1.5, ["Restored"], 30, ["Restored goal"])),
+    # ------------------------------------------------------------ idle time and the long-timer notice
+    Route("api-timer-idle-discard-stop", lambda w: w.api("POST", "/api/timer/idle",
+                                                         json={"idle_since": w.iso(11, 30), "action": "discard_stop"}),
+          timer_and_day, ("running", ANY, ANY), (None, 1.5, 1), setup=lambda w: w.running_timer_since_yesterday()),
+    Route("form-long-timer-stop-at", lambda w: w.form(
+        f"/notifications/timer/{w.api('GET', '/api/timer')['active_timer']['id']}/stop",
+        {"end_time": w.local_input(11, 30)}),
+          timer_and_day, ("running", ANY, ANY), (None, 1.5, 1), setup=lambda w: w.running_timer_since_yesterday()),
 )
 
 # --- workspace (issue 9): the timer actions of the palette, shortcuts and quick actions ---
@@ -586,6 +594,10 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         # workspace preferences: the theme and the shortcuts change no figure
         ("PUT", "/api/me/theme"), ("PUT", "/api/me/shortcuts"),
         ("POST", "/actions/theme"), ("POST", "/settings/keyboard"),
+        # notices and their settings (docs/notifications.md), not figures
+        ("POST", "/api/notifications/{notice_id:int}/read"), ("POST", "/api/notifications/read-all"),
+        ("PATCH", "/api/me/notifications"), ("POST", "/notifications/{notice_id:int}/read"),
+        ("POST", "/notifications/read-all"), ("POST", "/settings/notifications"),
     }
     covered = {
         ("POST", "/api/entries"), ("PATCH", "/api/entries/{entry_id:int}"), ("DELETE", "/api/entries/{entry_id:int}"),
@@ -610,6 +622,7 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("PUT", "/api/me/layout"), ("DELETE", "/api/me/layout"), ("POST", "/settings/layout"),
         ("POST", "/actions/timer/start"), ("POST", "/actions/timer/stop"), ("POST", "/actions/timer/toggle"),
         ("POST", "/actions/continue"),
+        ("POST", "/api/timer/idle"), ("POST", "/notifications/timer/{entry_id:int}/stop"),
     }
     routes: set[tuple[str, str]] = set()
     for route in app.routes:
