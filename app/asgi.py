@@ -27,7 +27,9 @@ from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.accounts.layout_api import LayoutApi, LayoutSettingsPages
+from app.domain.notifications.config import NotifyConfig
 from app.domain.notifications.pages import settings_section_guard
+from app.domain.notifications.sweep import run_sweeper
 from app.domain.rules import install as install_rules
 from app.domain.rules.timers import run_sweeper as run_rule_sweeper
 from app.domain.system.health import healthz, metrics_endpoint, readyz
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     uow.configure(default_zone=settings.timezone)
     install_rules()
     db_config = create_db_config(settings)
+    notify_config = NotifyConfig.from_env()
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -143,13 +146,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         reaper = asyncio.create_task(run_reaper(_app.state["sessionmaker"]))
         # timer_running rules: a sweep every minute in each instance (docs/rules.md).
         rule_sweeper = asyncio.create_task(run_rule_sweeper(_app.state["sessionmaker"]))
+        # Notices due and e-mails to send, every minute in each instance (docs/notifications.md).
+        sweeper = (
+            asyncio.create_task(run_sweeper(_app.state["sessionmaker"], notify_config, settings.timezone))
+            if notify_config.sweep_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
-            for task in (reaper, rule_sweeper):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for task in (reaper, rule_sweeper, sweeper):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await db_config.get_engine().dispose()
 
     app = Litestar(
@@ -177,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
+                "notify_config": notify_config,
                 **_providers(),
             }
         ),

@@ -28,6 +28,9 @@ os.environ["MOMENTUM_DATABASE_URL"] = os.environ.get("MOMENTUM_TEST_DATABASE_URL
     f"sqlite+aiosqlite:///{_TMP / f'test-{_WORKER}.db'}"
 )
 os.environ["MOMENTUM_CACHE_URL"] = os.environ.get("MOMENTUM_TEST_CACHE_URL") or "mem://"
+# The in-process app does not sweep in the background (tests call sweep_once themselves with
+# a pinned clock); server processes started by tests choose their own (tests/servers.py).
+os.environ.setdefault("MOMENTUM_NOTIFY_SWEEP_SECONDS", "0")
 
 pytest_plugins = ["tests.support"]
 

@@ -62,6 +62,13 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "ends the request session's read transaction before the import opens its own session "
         "(on SQLite the open BEGIN IMMEDIATE would hold the write lock); writes nothing"
     ),
+    "app/domain/notifications/email.py::_claim": (
+        "e-mail delivery bookkeeping (notifications.emailed_at): the conditional UPDATE that lets one instance "
+        "send a notice, committed before sending; no figure reads it, so it takes no user lock"
+    ),
+    "app/domain/notifications/email.py::_release": (
+        "gives an e-mail claim back after a failed send or over the daily cap (delivery bookkeeping only)"
+    ),
 }
 
 # "path::Qualified.name" → why this place may rebuild or refresh the rollup itself.
@@ -102,6 +109,8 @@ WRITE_EXCEPTIONS: dict[str, str] = {
     "app/domain/notifications/prefs.py::ensure_row": (
         "creates the notification prefs row; called only inside a unit of work (derive, update_settings)"
     ),
+    "app/domain/notifications/email.py::_claim": "e-mail delivery bookkeeping (see COMMIT_EXCEPTIONS)",
+    "app/domain/notifications/email.py::_release": "e-mail delivery bookkeeping (see COMMIT_EXCEPTIONS)",
     "app/domain/notifications/services.py::_keep_derivation": (
         "notification bookkeeping; called only inside the mark-read units of work"
     ),
