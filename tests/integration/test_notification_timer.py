@@ -138,7 +138,8 @@ def test_long_timer_notice_offers_stop_now_stop_at_and_keep_going(settings: Any,
 
 def test_mark_read_and_mark_all_read_without_javascript(settings: Any, make_user: Any) -> None:
     u = make_user()
-    assert u.api("PATCH", "/api/me/notifications", json={"daily_summary": False, "daily_reminder": False}).status_code == 200
+    quiet = {"daily_summary": False, "daily_reminder": False}
+    assert u.api("PATCH", "/api/me/notifications", json=quiet).status_code == 200
     timer_since(settings, u, 9 * 60)
     items = u.api("GET", "/api/notifications").json()["items"]
     assert len(items) == 1
