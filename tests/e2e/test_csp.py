@@ -16,7 +16,7 @@ import pytest
 from tests.servers import PASSWORD, ROOT, AppServer, momentum_cli
 
 PAGES = ["/", "/entries", "/projects", "/goals", "/rules", "/import", "/export", "/settings",
-         "/account", "/palette?q=st", "/settings/workspace",
+         "/account", "/palette?q=st", "/settings/workspace", "/notifications", "/settings/notifications",
          "/dashboard/productivity?period=30"]  # the last one: its charts are checked below
 COLLECT = """
 window.__cspViolations = [];

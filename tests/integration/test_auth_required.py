@@ -81,7 +81,7 @@ PAGE_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/rules/{rule_id:int}", "/rules/1"),
     ("GET", "/home/cards/{name:str}", "/home/cards/week"),
     ("GET", "/notifications", "/notifications"),
-    ("GET", "/notifications/fragments/bell", "/notifications/fragments/bell"),
+    ("GET", "/notifications/bell", "/notifications/bell"),
     ("GET", "/settings/notifications", "/settings/notifications"),
 ]
 FORM_ROUTES: list[tuple[str, str, str]] = [

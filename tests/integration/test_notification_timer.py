@@ -146,9 +146,9 @@ def test_mark_read_and_mark_all_read_without_javascript(settings: Any, make_user
     assert _form(u, f"/notifications/{items[0]['id']}/read").status_code == 303
     assert u.api("GET", "/api/notifications").json()["unread"] == 0
     assert _form(u, "/notifications/read-all").headers["location"] == "/notifications?done=all-read"
-    bell = u.client.get("/notifications/fragments/bell")
+    bell = u.client.get("/notifications/bell")
     assert bell.status_code == 200 and 'data-unread="0"' in bell.text
-    assert 'data-poll-seconds="60"' in bell.text  # a timer runs: poll every minute
+    assert 'data-bell-poll="60"' in bell.text  # a timer runs: poll every minute
 
 
 def test_settings_section_on_the_settings_page_saves_without_javascript(make_user: Any) -> None:
@@ -182,6 +182,6 @@ def test_the_sweep_derives_what_the_poll_would_once(app: Any, portal: Any, setti
     pin(due)
     sweep(due)
     sweep(due)
-    u.client.get("/notifications/fragments/bell")
+    u.client.get("/notifications/bell")
     found = [n for n in u.api("GET", "/api/notifications").json()["items"] if n["kind"] == "long_timer"]
     assert len(found) == 1

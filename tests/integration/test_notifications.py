@@ -33,7 +33,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def poll(u: Any) -> None:
-    r = u.client.get("/notifications/fragments/bell")
+    r = u.client.get("/notifications/bell")
     assert r.status_code == 200, r.text
 
 

@@ -66,7 +66,7 @@ def _settings_form(values: NotificationSettings) -> dict[str, Any]:
 class NotificationPages(Controller):
     include_in_schema = False
 
-    @get("/notifications/fragments/bell", name="notifications:bell")
+    @get("/notifications/bell", name="notifications:bell")
     async def bell(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> Template:
         state = await bell_state(db_session, current_user, _default_zone(request), clock.now())
         response = page(
