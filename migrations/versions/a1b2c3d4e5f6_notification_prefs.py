@@ -1,7 +1,7 @@
 """notification_prefs: per-user notification settings and derivation bookkeeping; unread index.
 
 Revision ID: a1b2c3d4e5f6
-Revises: a1c3e5f7b9d2
+Revises: a7d3c9e1f402
 Create Date: 2026-12-01 23:45:00
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
 revision = "a1b2c3d4e5f6"
-down_revision = "a1c3e5f7b9d2"
+down_revision = "a7d3c9e1f402"
 branch_labels = None
 depends_on = None
 
