@@ -102,6 +102,11 @@ def configure(*, default_zone: str) -> None:
     _default_zone = default_zone
 
 
+def default_zone() -> str:
+    """MOMENTUM_TIMEZONE as configured: the zone of users without their own."""
+    return _default_zone
+
+
 def register_before_commit(hook: Hook) -> None:
     """Run `hook` inside every unit's transaction, after its work (rules). Registered at start-up."""
     if hook not in _before_commit:

@@ -419,3 +419,23 @@ def test_imports_run_rules_only_when_the_import_asks(make_user: Any) -> None:
     assert _import(asking, "true")["created"] == 2
     items = asking.api("GET", "/api/entries").json()["items"]
     assert {e["notes"]: e["tags"] for e in items} == {"coding": [], "weekly standup": ["auto"]}
+
+
+def test_a_timer_read_with_nothing_due_writes_nothing(user: Any, settings: Any) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    running_since(user, settings, start)
+    make_rule(user, "timer_running", [cond("elapsed_hours", "gte", 5)], [{"type": "stop_timer"}])
+    # Due by time, but for a timer started on another weekday (the user's zone is UTC): never holds.
+    other_day = (start.isoweekday() % 7) + 1
+    make_rule(user, "timer_running", [cond("elapsed_hours", "gte", 1), cond("weekday", "equals", other_day)],
+              [{"type": "notify", "title": "never"}])
+    version = data_version(settings, user.id)
+    assert user.api("GET", "/api/timer").json()["active_timer"] is not None
+    assert data_version(settings, user.id) == version
+
+
+def test_a_save_the_rule_changes_nothing_on_logs_no_run(user: Any) -> None:
+    rule = make_rule(user, conditions=[cond("notes", "contains", "x")])
+    e = user.api("POST", "/api/entries", json={**ENTRY, "notes": "x"}).json()
+    user.api("PATCH", f"/api/entries/{e['id']}", json={"notes": "x again"})  # already tagged
+    assert len(runs(user, rule["id"])) == 1

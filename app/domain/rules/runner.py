@@ -118,6 +118,8 @@ async def run_entry_rules(
         steps = actions.plan_entry(
             rule.actions, rule.conditions, entry, names, work.zone_name, running=entry.end_time is None
         )
+        if not steps and trigger == "entry_saved":
+            continue  # nothing to change (the preview leaves it out too); a timer's run is kept as done
         occurrence = occurrences[rule.id]
         run_values = {
             "rule_id": rule.id, "user_id": work.user_id, "trigger": trigger, "occurrence": occurrence,
@@ -138,6 +140,8 @@ async def run_task_rules(work: Work, rules: Sequence[Rule], task: Task) -> None:
         if not all_hold(rule.conditions, facts):
             continue
         steps = actions.plan_task(rule.actions, task, end, work.zone_name)
+        if not steps:
+            continue
         occurrence = f"task:{task.id}:{work.data_version}"
         run_values = {
             "rule_id": rule.id, "user_id": work.user_id, "trigger": "task_completed", "occurrence": occurrence,

@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.models import Rule, TimeEntry
-from app.db.uow import Work, utcnow, write
+from app.db.models import Rule, TimeEntry, User
+from app.db.uow import Work, default_zone, utcnow, write
 from app.domain.rules import runlog
 from app.domain.rules.conditions import all_hold
-from app.domain.rules.facts import entry_facts, uses_day_hours
+from app.domain.rules.facts import entry_day_hours, entry_facts, uses_day_hours
 from app.domain.rules.runner import enabled_rules, project_names, run_entry_rules
 from app.lib.errors import AppError, is_database_unavailable
 
@@ -37,21 +37,23 @@ async def _running(db: AsyncSession, user_id: int) -> TimeEntry | None:
 
 
 async def _due(db: AsyncSession, user_id: int, now: datetime) -> bool:
-    """Is some timer_running rule of the user due and not yet run for the running timer?"""
+    """Is some timer_running rule of the user due (all its conditions hold) and not yet run
+    for the running timer? Exact, so a read that finds nothing to do writes nothing."""
     rules = await enabled_rules(db, user_id, ["timer_running"])
     if not rules:
         return False
     entry = await _running(db, user_id)
     if entry is None:
         return False
-    facts = entry_facts(entry, "UTC", now)  # elapsed needs no zone; the locked pass checks the rest
-    maybe = [
-        r.id for r in rules
-        if uses_day_hours(r.conditions) or all_hold([c for c in r.conditions if c["field"] == "elapsed_hours"], facts)
-    ]
-    if not maybe:
+    zone_name = await db.scalar(select(User.timezone).where(User.id == user_id)) or default_zone()
+    day_hours = None
+    if any(uses_day_hours(r.conditions) for r in rules):
+        day_hours = await entry_day_hours(db, entry, zone_name, now)
+    facts = entry_facts(entry, zone_name, now, day_hours=day_hours)
+    holding = [r.id for r in rules if all_hold(r.conditions, facts)]
+    if not holding:
         return False
-    return bool(set(maybe) - await runlog.has_run(db, maybe, f"timer:{entry.id}"))
+    return bool(set(holding) - await runlog.has_run(db, holding, f"timer:{entry.id}"))
 
 
 async def apply_timer_rules(db: AsyncSession, user_id: int, now: datetime | None = None) -> None:
