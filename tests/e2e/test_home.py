@@ -196,3 +196,32 @@ def test_my_productivity_cards_move_by_keyboard_and_the_charts_survive(live_serv
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_timer_typeahead_picks_a_project_and_task_and_starts_in_the_past(
+    live_server: Any, browser: Any
+) -> None:
+    base = live_server["base"]
+    email = create_user(live_server)
+    auth = _token(base, email)
+    pid = httpx.post(f"{base}/api/projects", headers=auth, json={"name": "Website"}).json()["id"]
+    httpx.post(f"{base}/api/projects", headers=auth, json={"name": "Backoffice"})
+    tid = httpx.post(f"{base}/api/tasks", headers=auth, json={"project_id": pid, "name": "Release notes"}).json()["id"]
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        sign_in(page, base, email)
+        assert page.locator("#timer-targets option").count() == 3  # two projects, one task
+        page.fill("#f-timer-find", "website › release notes")
+        assert page.input_value("#f-timer-project") == str(pid)
+        assert page.input_value("#f-timer-task") == str(tid)
+        page.click(".started-earlier summary")
+        page.fill("#f-timer-minutes", "15")
+        page.click("#timer-toggle")
+        page.wait_for_selector("[data-testid=timer-stop]")
+        running = httpx.get(f"{base}/api/timer", headers=auth).json()["active_timer"]
+        assert (running["project_id"], running["task_id"]) == (pid, tid)
+        assert 15 * 60 <= running["elapsed_seconds"] <= 15 * 60 + 30
+        assert page.evaluate("document.activeElement && document.activeElement.id") == "timer-toggle"
+    finally:
+        context.close()
