@@ -13,7 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from app.db.models import TimeEntry
+from tests.integration.helpers import db_scalar
 from tests.integration.test_rules import ENTRY, cond, runs, wait_for
 
 
@@ -21,12 +24,16 @@ class Receiver:
     def __init__(self, fail_first: int = 0) -> None:
         self.fail_first = fail_first
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.on_request: Any = None  # called with the body before answering
+        self.seen: list[Any] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                if receiver.on_request is not None:
+                    receiver.seen.append(receiver.on_request(body))
                 status = 500 if len(receiver.requests) <= receiver.fail_first else 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -69,8 +76,17 @@ def _hook_rule(user: Any, url: str) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def test_the_webhook_is_signed_with_the_rules_secret(user: Any, allow_local: None, receiver: Receiver) -> None:
+def test_the_webhook_is_signed_with_the_rules_secret(
+    user: Any, settings: Any, allow_local: None, receiver: Receiver
+) -> None:
     rule = _hook_rule(user, receiver.url)
+
+    def committed_tags(body: bytes) -> Any:
+        """Read by another connection while the request is in flight: the write has committed."""
+        entry_id = json.loads(body)["entry"]["id"]
+        return db_scalar(settings, select(TimeEntry.tags).where(TimeEntry.id == entry_id))
+
+    receiver.on_request = committed_tags
     entry = user.api("POST", "/api/entries", json={**ENTRY, "notes": "deploy v2"}).json()
     assert wait_for(lambda: receiver.requests)
     headers, body = receiver.requests[0]
@@ -86,6 +102,7 @@ def test_the_webhook_is_signed_with_the_rules_secret(user: Any, allow_local: Non
     logged = wait_for(lambda: [r for r in runs(user, rule["id"]) if "→ 204" in r["actions"][-1]])
     assert logged[0]["actions"][-1] == f"webhook: POST {receiver.url} → 204 (attempt 1)"
     assert len(receiver.requests) == 1
+    assert receiver.seen == [["shipped"]]  # sent after the commit, never from inside the transaction
 
 
 def test_a_failing_receiver_is_retried_three_times(user: Any, allow_local: None, receiver: Receiver) -> None:
