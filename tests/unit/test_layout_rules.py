@@ -22,9 +22,10 @@ def names(cards: list[Card]) -> list[str]:
 
 
 def test_validate_keeps_order_and_visibility_and_normalises_names() -> None:
-    given = [Card("Quick-Entry", False), *[Card(n) for n in reversed(HOME[:-1])]]
+    rest = ["entries", "week", "today", "timer"]
+    given = [Card("Quick-Entry", False), Card("Recent projects"), *[Card(n) for n in rest]]
     out = validate("home", given)
-    assert names(out) == ["quick_entry", *reversed(HOME[:-1])]
+    assert names(out) == ["quick_entry", "recent_projects", *rest]
     assert [c.visible for c in out] == [False, True, True, True, True, True]
 
 

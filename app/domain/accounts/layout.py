@@ -90,8 +90,9 @@ def default_layout() -> Layout:
 
 
 def normalize_name(name: str) -> str:
-    """Card names are snake_case; `quick-entry` (the element id's spelling) means `quick_entry`."""
-    return name.strip().lower().replace("-", "_")
+    """Card names are snake_case; `quick-entry` (the element id's spelling) and `Quick entry`
+    mean `quick_entry`."""
+    return "_".join(name.strip().lower().replace("-", " ").split())
 
 
 def validate(page: str, cards: list[Card]) -> list[Card]:
