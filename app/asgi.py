@@ -37,6 +37,7 @@ from app.domain.system.metrics import metrics_flusher, request_middleware
 from app.domain.tracking.controllers import EntriesApi, ProjectsApi, TasksApi, TimerApi
 from app.domain.tracking.pages import HOME_PAGE, TrackingPages
 from app.domain.tracking.project_pages import PROJECT_STATUSES, ProjectPages
+from app.domain.tracking.undo_pages import UndoApi, UndoPages
 from app.domain.transfer.jobs import run_reaper
 from app.lib.cache import setup_cache
 from app.lib.client_address import client_address_middleware
@@ -83,6 +84,8 @@ def _route_handlers() -> list[object]:
         TrackingPages,
         HomePages,
         ProjectPages,
+        UndoPages,
+        UndoApi,
         ProductivityApi,
         ProductivityPages,
         InsightsApi,

@@ -45,6 +45,8 @@ class User(BigIntAuditBase):
     working_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(DEFAULT_WORKING_DAYS))
     streak_min_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     streak_skip_non_working: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # CONTRACT section 2: with this on, an entry that overlaps another is refused (409).
+    refuse_overlaps: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Moved by every unit of work (app/db/uow.py); keys the user's cached figures.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Moved only by writes that change old days (app/db/rollups.py); keys the cached history summary.
@@ -435,6 +437,23 @@ class NotificationPrefs(BigIntBase):
     __table_args__ = (UniqueConstraint("user_id", name="uq_notification_prefs_user_id"),)
 
 
+# --- undo ---
+
+
+class UndoSnapshot(BigIntBase):
+    """What a delete removed, kept for a short while so "Undo" can put it back exactly
+    (app/domain/tracking/undo.py, docs/ui.md "Undo"). `payload` is the rows as JSON."""
+
+    __tablename__ = "undo_snapshots"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # entry | project
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (Index("ix_undo_snapshots_user_created", "user_id", "created_at"),)
+
+
 __all__ = [
     "ApiToken",
     "CardLayout",
@@ -451,6 +470,7 @@ __all__ = [
     "RuleRun",
     "Task",
     "TimeEntry",
+    "UndoSnapshot",
     "User",
     "UserSession",
     "WeeklyTimeGoal",

@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from app.lib.csrf import CSRF_COOKIE, csrf_token_for, settings_of
 from app.lib.errors import RETRY_AFTER_SECONDS, AppError, is_database_unavailable
+from app.lib.flash import clear_flash, read_flash
 
 log = logging.getLogger("momentum")
 
@@ -44,7 +45,11 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
     context.setdefault("csrf_token", csrf_token_for(request))
     context.setdefault("current_path", request.url.path)
     context.setdefault("allow_signup", settings_of(request).allow_signup)
+    message = read_flash(request) if template.startswith("pages/") else None
+    context.setdefault("flash", message)
     response = Template(template_name=template, context=context, status_code=status_code)
+    if message is not None:
+        clear_flash(response)  # shown once (lib/flash.py)
     set_csrf_cookie(request, response)
     return response
 

@@ -2,8 +2,8 @@
  * Momentum: small glue for every page. No framework; every page works without it.
  *
  * Live elapsed time: any element with class "js-elapsed" and data-start="<RFC 3339>"
- * shows the time since data-start as H:MM:SS (M:SS under an hour), updated every
- * second. The server renders the same format (the `duration` filter) as the no-JS
+ * shows the time since data-start as H:MM:SS (0:53:27), updated every
+ * second. The server renders the same format (the `elapsed` filter) as the no-JS
  * fallback. One interval serves the whole
  * document and looks the elements up on each tick, so elements that htmx swaps in
  * later tick too, without any per-element listener or timer.
@@ -22,12 +22,12 @@
     return n < 10 ? '0' + n : String(n);
   }
 
-  /** Seconds -> "H:MM:SS", or "M:SS" under an hour: the server's `duration` format. */
+  /** Seconds -> "H:MM:SS" (0:53:27): the server's `elapsed` format. */
   function formatElapsed(totalSeconds) {
     var s = Math.max(0, Math.floor(totalSeconds));
     var h = Math.floor(s / 3600);
     var m = Math.floor((s % 3600) / 60);
-    return h ? h + ':' + pad(m) + ':' + pad(s % 60) : m + ':' + pad(s % 60);
+    return h + ':' + pad(m) + ':' + pad(s % 60);
   }
 
   /** Update every display; return the ms until the next second boundary of any of them. */

@@ -636,6 +636,7 @@ def test_get_me_returns_the_users_settings(make_user: Any) -> None:
         "working_days": [1, 2, 3, 4, 5],
         "streak_min_minutes": 0,
         "streak_skip_non_working": False,
+        "refuse_overlaps": False,
     }
 
 

@@ -65,6 +65,7 @@ API_ROUTES: list[tuple[str, str, str, Any]] = [
     ("GET", "/api/me/notifications", "/api/me/notifications", None),
     ("PATCH", "/api/me/notifications", "/api/me/notifications", {"idle_minutes": 5}),
     ("POST", "/api/timer/idle", "/api/timer/idle", {"idle_since": "2026-11-02T09:00:00Z", "action": "keep"}),
+    ("POST", "/api/undo/{snapshot_id:int}", "/api/undo/1", None),
 ]
 
 # Pages and form posts that need a signed-in user: (method, route template, concrete URL)
@@ -115,6 +116,8 @@ FORM_ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/notifications/read-all", "/notifications/read-all"),
     ("POST", "/notifications/timer/{entry_id:int}/stop", "/notifications/timer/1/stop"),
     ("POST", "/settings/notifications", "/settings/notifications"),
+    ("POST", "/undo/{snapshot_id:int}", "/undo/1"),
+    ("POST", "/projects/{project_id:int}/unarchive", "/projects/1/unarchive"),
 ]
 
 # --- workspace (issue 9): palette, theme, shortcuts, actions ---

@@ -127,18 +127,18 @@ def _future(minutes: int) -> str:
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({"end_time": "2026-11-02T09:00:00Z"}, "end_time: must be after start_time"),
-        ({"end_time": "2026-11-02T08:00:00Z"}, "end_time: must be after start_time"),
+        ({"end_time": "2026-11-02T09:00:00Z"}, "end_time: End must be after start"),
+        ({"end_time": "2026-11-02T08:00:00Z"}, "end_time: End must be after start"),
         ({"start_time": "2026-11-01T00:00:00Z", "end_time": "2026-11-08T00:00:01Z"},
-         "end_time: an entry lasts at most 7 days"),
+         "end_time: An entry can last at most 7 days"),
         ({"start_time": "2026-11-02T09:00:00", "end_time": "2026-11-02T10:00:00Z"},
          "start_time: must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)"),
         ({"end_time": "2026-11-02T10:00:00"},
          "end_time: must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)"),
-        ({"notes": "n" * 2001}, "notes: must be at most 2000 characters"),
-        ({"outcome": "o" * 2001}, "outcome: must be at most 2000 characters"),
-        ({"project_id": 987654321}, "project_id: no such project"),
-        ({"task_id": 987654321}, "task_id: no such task"),
+        ({"notes": "n" * 2001}, "notes: Notes must be at most 2000 characters"),
+        ({"outcome": "o" * 2001}, "outcome: Outcome must be at most 2000 characters"),
+        ({"project_id": 987654321}, "project_id: That project does not exist"),
+        ({"task_id": 987654321}, "task_id: That task does not exist"),
         ({"tags": ["t" * 41]}, "tags[0]: Expected `str` of length <= 40"),
         ({"tags": [f"t{i}" for i in range(21)]}, "tags: Expected `array` of length <= 20"),
         ({"start_time": "yesterday"}, "start_time: Invalid RFC3339 encoded datetime"),
@@ -161,7 +161,7 @@ def test_create_entry_validation_error_is_400_naming_the_field_and_writes_nothin
 def test_an_end_more_than_5_minutes_in_the_future_is_400(user: Any) -> None:
     r = user.api("POST", "/api/entries", json={"start_time": _future(-60), "end_time": _future(6)})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "end_time: must not be more than 5 minutes in the future"}
+    assert r.json() == {"ok": False, "error": "end_time: End cannot be more than 5 minutes in the future"}
     assert listed(user) == []
 
 
@@ -171,9 +171,9 @@ def test_another_users_project_or_task_is_400_naming_the_field(make_user: Any) -
     t = task(owner, p["id"])
     base = {"start_time": "2026-11-02T09:00:00Z", "end_time": "2026-11-02T10:00:00Z"}
     r = intruder.api("POST", "/api/entries", json={**base, "project_id": p["id"]})
-    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "project_id: no such project"})
+    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "project_id: That project does not exist"})
     r = intruder.api("POST", "/api/entries", json={**base, "task_id": t["id"]})
-    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "task_id: no such task"})
+    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "task_id: That task does not exist"})
     assert listed(intruder) == []
     assert listed(owner) == []
 
@@ -185,7 +185,7 @@ def test_a_task_of_another_project_is_400_naming_task_id(user: Any) -> None:
                                                 "end_time": "2026-11-02T10:00:00Z",
                                                 "project_id": p2["id"], "task_id": t["id"]})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "task_id: the task belongs to another project"}
+    assert r.json() == {"ok": False, "error": "task_id: The task belongs to another project"}
 
 
 # ---------------------------------------------------------------- list, filter, paginate
@@ -286,7 +286,7 @@ def test_the_last_full_page_has_no_cursor(user: Any) -> None:
         ("?cursor=not-a-cursor", "cursor: is not a valid cursor"),
         ("?start=2026-11-02T09:00:00", "start: must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)"),
         ("?end=tomorrow", "end: must be an RFC 3339 datetime with an offset"),
-        ("?start=2026-11-02T10:00:00Z&end=2026-11-02T09:00:00Z", "end: must be after start"),
+        ("?start=2026-11-02T10:00:00Z&end=2026-11-02T09:00:00Z", "end: To must be after From"),
     ],
     ids=["limit-0", "limit-501", "limit-word", "cursor", "naive-start", "bad-end", "end-before-start"],
 )
@@ -341,16 +341,16 @@ def test_patch_entry_can_clear_the_project(user: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({"end_time": "2026-11-02T08:59:00Z"}, "end_time: must be after start_time"),
-        ({"start_time": "2026-11-02T10:00:00Z"}, "end_time: must be after start_time"),
-        ({"start_time": "2026-10-26T09:59:59Z"}, "end_time: an entry lasts at most 7 days"),
-        ({"end_time": None}, "end_time: a completed entry cannot be made running again"),
+        ({"end_time": "2026-11-02T08:59:00Z"}, "end_time: End must be after start"),
+        ({"start_time": "2026-11-02T10:00:00Z"}, "end_time: End must be after start"),
+        ({"start_time": "2026-10-26T09:59:59Z"}, "end_time: An entry can last at most 7 days"),
+        ({"end_time": None}, "end_time: A completed entry cannot be made running again"),
         ({"start_time": "2026-11-02T08:00:00"},
          "start_time: must carry a UTC offset (RFC 3339, e.g. 2026-03-11T09:00:00+01:00)"),
-        ({"notes": "n" * 2001}, "notes: must be at most 2000 characters"),
-        ({"outcome": "o" * 2001}, "outcome: must be at most 2000 characters"),
-        ({"project_id": 987654321}, "project_id: no such project"),
-        ({"task_id": 987654321}, "task_id: no such task"),
+        ({"notes": "n" * 2001}, "notes: Notes must be at most 2000 characters"),
+        ({"outcome": "o" * 2001}, "outcome: Outcome must be at most 2000 characters"),
+        ({"project_id": 987654321}, "project_id: That project does not exist"),
+        ({"task_id": 987654321}, "task_id: That task does not exist"),
         ({"id": 5}, "data: Object contains unknown field `id`"),
     ],
     ids=["end-before-start", "start-at-end", "over-7-days", "reopen", "naive", "notes", "outcome",
@@ -370,7 +370,7 @@ def test_patch_entry_to_end_more_than_5_minutes_in_the_future_is_400(user: Any) 
     e = entry(user, _future(-120), _future(-60))
     r = user.api("PATCH", f"/api/entries/{e['id']}", json={"end_time": _future(6)})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "end_time: must not be more than 5 minutes in the future"}
+    assert r.json() == {"ok": False, "error": "end_time: End cannot be more than 5 minutes in the future"}
     assert user.api("GET", f"/api/entries/{e['id']}").json() == e
 
 
@@ -379,7 +379,7 @@ def test_patch_entry_with_another_users_project_is_400(make_user: Any) -> None:
     theirs = project(owner)
     e = entry(intruder)
     r = intruder.api("PATCH", f"/api/entries/{e['id']}", json={"project_id": theirs["id"]})
-    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "project_id: no such project"})
+    assert (r.status_code, r.json()) == (400, {"ok": False, "error": "project_id: That project does not exist"})
     assert intruder.api("GET", f"/api/entries/{e['id']}").json() == e
 
 

@@ -249,7 +249,7 @@ def test_a_task_of_another_project_is_422_on_home(user: Any) -> None:
     t = task(user, q, "Review")
     r = post(user, "/timer/start", {"project_id": str(p), "task_id": str(t)})
     assert r.status_code == 422
-    assert '<p class="field-error" role="alert">Task: the task belongs to another project</p>' in html.unescape(r.text)
+    assert '<p class="field-error" role="alert">The task belongs to another project</p>' in html.unescape(r.text)
     assert timer(user) is None
 
 
@@ -277,7 +277,7 @@ def test_the_form_starts_the_timer_at_a_local_time(make_user: Any) -> None:
     [
         ({"minutes_ago": "soon"}, "Start time: minutes ago must be a whole number up to 10080 (7 days)"),
         ({"minutes_ago": "10081"}, "Start time: minutes ago must be a whole number up to 10080 (7 days)"),
-        ({"started_at": "yesterday"}, "Start time: must be a date and time like 2026-03-11T09:30"),
+        ({"started_at": "yesterday"}, "Start must be a date and time like 2026-03-11 09:30"),
         ({"started_at": "2099-01-01T09:00"}, "Start time: must not be in the future"),
         ({"started_at": "2026-01-01T09:00"}, "Start time: must be at most 7 days ago"),
     ],

@@ -218,7 +218,7 @@ def test_create_task_returns_201_as_todo(user: Any) -> None:
     [
         ({"name": ""}, "name: must be 1 to 200 characters"),
         ({"name": "x" * 201}, "name: must be 1 to 200 characters"),
-        ({"name": "Ok", "project_id": 987654321}, "project_id: no such project"),
+        ({"name": "Ok", "project_id": 987654321}, "project_id: That project does not exist"),
         ({"name": "Ok", "project_id": None}, "project_id: Expected `int`, got `null`"),
         ({"name": "Ok", "status": "done"}, "data: Object contains unknown field `status`"),
     ],
@@ -239,7 +239,7 @@ def test_create_task_in_another_users_project_is_400_naming_project_id(make_user
     p = make_project(owner)
     r = intruder.api("POST", "/api/tasks", json={"project_id": p["id"], "name": "Sneaky"})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "project_id: no such project"}
+    assert r.json() == {"ok": False, "error": "project_id: That project does not exist"}
     assert owner.api("GET", "/api/tasks").json() == []
 
 

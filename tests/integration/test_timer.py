@@ -106,7 +106,7 @@ def test_stop_with_an_end_before_the_start_is_400_and_the_timer_keeps_running(us
     before = (datetime.fromisoformat(started["start_time"]) - timedelta(minutes=1)).isoformat()
     r = user.api("POST", "/api/timer/stop", json={"end_time": before})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "end_time: must be after the timer's start"}
+    assert r.json() == {"ok": False, "error": "end_time: End must be after the timer's start"}
     assert user.api("GET", "/api/timer").json()["active_timer"]["id"] == started["id"]
 
 
@@ -124,7 +124,7 @@ def test_stop_with_an_end_more_than_5_minutes_ahead_is_400(user: Any) -> None:
     end = (datetime.now(UTC) + timedelta(minutes=6)).isoformat()
     r = user.api("POST", "/api/timer/stop", json={"end_time": end})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "end_time: must not be more than 5 minutes in the future"}
+    assert r.json() == {"ok": False, "error": "end_time: End cannot be more than 5 minutes in the future"}
 
 
 def test_stop_when_no_timer_runs_is_409(user: Any) -> None:
@@ -138,14 +138,14 @@ def test_start_with_another_users_project_is_400_naming_project_id(make_user: An
     p = owner.api("POST", "/api/projects", json={"name": "Theirs"}).json()
     r = intruder.api("POST", "/api/timer/start", json={"project_id": p["id"]})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "project_id: no such project"}
+    assert r.json() == {"ok": False, "error": "project_id: That project does not exist"}
     assert running_count(settings, intruder.id) == 0
 
 
 def test_start_with_notes_over_2000_characters_is_400(user: Any, settings: Any) -> None:
     r = user.api("POST", "/api/timer/start", json={"notes": "n" * 2001})
     assert r.status_code == 400
-    assert r.json() == {"ok": False, "error": "notes: must be at most 2000 characters"}
+    assert r.json() == {"ok": False, "error": "notes: Notes must be at most 2000 characters"}
     assert running_count(settings, user.id) == 0
 
 

@@ -320,6 +320,19 @@ def _entry_and_zone_of_the_same_date(w: World) -> None:
     assert now.astimezone(ZoneInfo(w.ids["zone"])).date() == now.astimezone(ZoneInfo(ZONE)).date()
 
 
+def _entry_deleted(w: World) -> None:
+    """An entry deleted through the API: its Undo is named by the Link header (docs/ui.md)."""
+    entry_id = w.entry((10, 0), (11, 0))
+    r = w.u.api("DELETE", f"/api/entries/{entry_id}")
+    assert r.status_code == 204
+    w.ids["undo"] = int(r.headers["link"].split("/api/undo/")[1].split(">")[0])
+
+
+def _project_archived(w: World) -> None:
+    _project_with_entry(w)
+    w.api("DELETE", f"/api/projects/{w.ids['project']}")
+
+
 def _entry_for_merge(w: World) -> None:
     w.entry((13, 0), (14, 0))
 
@@ -404,6 +417,12 @@ ROUTES: tuple[Route, ...] = (
           hours, 1.0, 2.25, setup=_entry_1h),
     Route("form-entry-delete", lambda w: w.form(f"/entries/{w.ids['entry']}/delete"),
           hours_and_count, (1.0, 1), (0, 0), setup=_entry_1h),
+    Route("api-undo-entry-delete", lambda w: w.api("POST", f"/api/undo/{w.ids['undo']}"),
+          hours_and_count, (0, 0), (1.0, 1), setup=_entry_deleted),
+    Route("form-undo-entry-delete", lambda w: w.form(f"/undo/{w.ids['undo']}"),
+          hours_and_count, (0, 0), (1.0, 1), setup=_entry_deleted),
+    Route("form-project-unarchive", lambda w: w.form(f"/projects/{w.ids['project']}/unarchive"),
+          project_names, ["Old name"], ["Old name"], setup=_project_archived),
     Route("form-timer-start", lambda w: w.form("/timer/start", {"notes": "deep work"}), timer, None, "deep work"),
     # Stopped now: the entry runs from yesterday 10:00 past midnight, so yesterday holds 14 h.
     Route("form-timer-stop", lambda w: w.form("/timer/stop"), timer_and_day, ("running", ANY, ANY),
@@ -623,6 +642,8 @@ def test_every_write_route_has_a_case(app: Any) -> None:
         ("POST", "/actions/timer/start"), ("POST", "/actions/timer/stop"), ("POST", "/actions/timer/toggle"),
         ("POST", "/actions/continue"),
         ("POST", "/api/timer/idle"), ("POST", "/notifications/timer/{entry_id:int}/stop"),
+        ("POST", "/api/undo/{snapshot_id:int}"), ("POST", "/undo/{snapshot_id:int}"),
+        ("POST", "/projects/{project_id:int}/unarchive"),
     }
     routes: set[tuple[str, str]] = set()
     for route in app.routes:

@@ -79,6 +79,7 @@ def me_out(user: User | CurrentUser, default_zone: str) -> MeOut:
         working_days=list(user.working_days),
         streak_min_minutes=user.streak_min_minutes or 0,
         streak_skip_non_working=bool(user.streak_skip_non_working),
+        refuse_overlaps=bool(user.refuse_overlaps),
     )
 
 
@@ -265,6 +266,7 @@ class SettingsPageController(Controller):
             "working_days": list(user.working_days),
             "streak_min_minutes": str(user.streak_min_minutes),
             "streak_skip_non_working": user.streak_skip_non_working,
+            "refuse_overlaps": user.refuse_overlaps,
         }
         return page(
             request,
@@ -297,6 +299,7 @@ class SettingsPageController(Controller):
             "working_days": [int(d) for d in form.getall("working_days", []) if str(d).isdigit()],
             "streak_min_minutes": _form_str(form, "streak_min_minutes", "0"),
             "streak_skip_non_working": _form_str(form, "streak_skip_non_working") in {"on", "true", "1"},
+            "refuse_overlaps": _form_str(form, "refuse_overlaps") in {"on", "true", "1"},
         }
         try:
             try:
@@ -315,6 +318,7 @@ class SettingsPageController(Controller):
                 working_days=values["working_days"],
                 streak_min_minutes=streak_min,
                 streak_skip_non_working=values["streak_skip_non_working"],
+                refuse_overlaps=values["refuse_overlaps"],
             )
         except AppError as exc:
             response = self._render(request, current_user, {exc.field or "form": exc.message}, values, 422)
@@ -366,6 +370,7 @@ class AccountsApiController(Controller):
             working_days=data.working_days,
             streak_min_minutes=data.streak_min_minutes,
             streak_skip_non_working=data.streak_skip_non_working,
+            refuse_overlaps=data.refuse_overlaps,
         )
         await after_settings_change(db_session, user, zone_changed, settings_of(request).timezone)
         return me_out(user, settings_of(request).timezone)

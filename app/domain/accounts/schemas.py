@@ -27,6 +27,7 @@ class CurrentUser(msgspec.Struct, frozen=True):
     working_days: tuple[int, ...]
     streak_min_minutes: int
     streak_skip_non_working: bool
+    refuse_overlaps: bool = False  # CONTRACT section 2: overlapping entries are a 409
     # users.data_version as read with the credential on this request (None when unknown):
     # keys the cached figures (docs/productivity.md, "Freshness"); never cache without it.
     data_version: int | None = None
@@ -85,6 +86,7 @@ class MeOut(msgspec.Struct):
     working_days: list[int]
     streak_min_minutes: int
     streak_skip_non_working: bool
+    refuse_overlaps: bool = False
 
 
 class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +95,7 @@ class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     working_days: list[int] | msgspec.UnsetType = msgspec.UNSET
     streak_min_minutes: int | msgspec.UnsetType = msgspec.UNSET
     streak_skip_non_working: bool | msgspec.UnsetType = msgspec.UNSET
+    refuse_overlaps: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 # ------------------------------------------------------------------ the account page's API

@@ -116,6 +116,7 @@ def to_current_user(user: User) -> CurrentUser:
         working_days=tuple(user.working_days or ()),
         streak_min_minutes=user.streak_min_minutes or 0,
         streak_skip_non_working=bool(user.streak_skip_non_working),
+        refuse_overlaps=bool(user.refuse_overlaps),
     )
 
 
@@ -286,6 +287,7 @@ _USER_COLUMNS = (
     User.working_days,
     User.streak_min_minutes,
     User.streak_skip_non_working,
+    User.refuse_overlaps,
     User.data_version,
     User.created_at,
     User.theme,
@@ -331,6 +333,7 @@ async def user_for_credential(kind: str, raw: str, open_db: OpenSession) -> Curr
         working_days=tuple(row.working_days or ()),
         streak_min_minutes=row.streak_min_minutes or 0,
         streak_skip_non_working=bool(row.streak_skip_non_working),
+        refuse_overlaps=bool(row.refuse_overlaps),
         data_version=int(row.data_version),
         created_stamp=time_stamp(row.created_at),
         theme=row.theme or "auto",
@@ -384,6 +387,7 @@ async def update_settings(
     working_days: list[int] | msgspec.UnsetType = msgspec.UNSET,
     streak_min_minutes: int | msgspec.UnsetType = msgspec.UNSET,
     streak_skip_non_working: bool | msgspec.UnsetType = msgspec.UNSET,
+    refuse_overlaps: bool | msgspec.UnsetType = msgspec.UNSET,
 ) -> tuple[User, bool]:
     """Validate and apply; returns (user, zone_changed). Nothing is written on error."""
     user = await db.get(User, user_id)
@@ -400,6 +404,8 @@ async def update_settings(
         changes["streak_min_minutes"] = validate_streak_min(streak_min_minutes)
     if streak_skip_non_working is not msgspec.UNSET:
         changes["streak_skip_non_working"] = bool(streak_skip_non_working)
+    if refuse_overlaps is not msgspec.UNSET:
+        changes["refuse_overlaps"] = bool(refuse_overlaps)
     zone_changed = "timezone" in changes and changes["timezone"] != user.timezone
     for key, value in changes.items():
         setattr(user, key, value)

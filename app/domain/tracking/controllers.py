@@ -16,13 +16,16 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import entries as entry_svc
 from app.domain.tracking import projects as project_svc
 from app.domain.tracking import timer as timer_svc
+from app.domain.tracking import undo as undo_svc
 from app.domain.tracking import validation as checks
 from app.domain.tracking.plan_fields import PROJECT_PLAN_FIELDS
 from app.domain.tracking.schemas import (
     EntryCreate,
     EntryOut,
     EntryPage,
+    EntrySaved,
     EntryUpdate,
+    EntryWarning,
     ProjectCreate,
     ProjectOut,
     ProjectUpdate,
@@ -34,6 +37,7 @@ from app.domain.tracking.schemas import (
     TimerState,
     TimerStop,
 )
+from app.domain.tracking.undo import undo_link
 from app.lib.bounds import OptionalQueryId, PathId
 from app.lib.errors import ValidationError
 
@@ -96,10 +100,11 @@ class ProjectsApi(Controller):
     async def delete_project(
         self, project_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[ProjectOut | None]:
-        archived = await project_svc.delete_project(db_session, current_user.id, project_id)
-        if archived is not None:
-            return Response(project_svc.project_out(archived), status_code=200)
-        return Response(None, status_code=204)
+        snapshot, archived = await undo_svc.delete_project(db_session, current_user.id, project_id)
+        if archived:
+            project = await project_svc.get_project(db_session, current_user.id, project_id)
+            return Response(project_svc.project_out(project), status_code=200, headers=undo_link(snapshot))
+        return Response(None, status_code=204, headers=undo_link(snapshot))
 
 
 class TasksApi(Controller):
@@ -171,11 +176,18 @@ class EntriesApi(Controller):
         zone = user_zone(request, current_user)
         return EntryPage(items=[entry_svc.entry_out(e, zone, names) for e in rows], next_cursor=next_cursor)
 
-    @post("/", status_code=201, summary="Create a completed entry")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create a completed entry",
+        description="Overlaps and entries over 12 hours are saved with `warnings`; 409 when the user refuses overlaps.",
+        opt={"errors": (409,)},
+    )
     async def create_entry(
         self, request: Request[Any, Any, Any], data: JSONBody[EntryCreate], current_user: CurrentUserDep, db_session: DB
-    ) -> EntryOut:
+    ) -> EntrySaved:
         zone = user_zone(request, current_user)
+        warnings: list[EntryWarning] = []
         entry = await entry_svc.create_entry(
             db_session,
             current_user,
@@ -188,8 +200,9 @@ class EntriesApi(Controller):
             notes=data.notes,
             outcome=data.outcome,
             tags=data.tags,
+            warnings=warnings,
         )
-        return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
+        return entry_svc.saved_out(entry, zone, await entry_svc.names_for(db_session, [entry]), warnings)
 
     @get("/{entry_id:int}", summary="Get an entry")
     async def get_entry(
@@ -199,7 +212,12 @@ class EntriesApi(Controller):
         names = await entry_svc.names_for(db_session, [entry])
         return entry_svc.entry_out(entry, user_zone(request, current_user), names)
 
-    @patch("/{entry_id:int}", summary="Change an entry")
+    @patch(
+        "/{entry_id:int}",
+        summary="Change an entry",
+        description="Overlaps and entries over 12 hours are saved with `warnings`; 409 when the user refuses overlaps.",
+        opt={"errors": (409,)},
+    )
     async def update_entry(
         self,
         request: Request[Any, Any, Any],
@@ -207,16 +225,25 @@ class EntriesApi(Controller):
         data: JSONBody[EntryUpdate],
         current_user: CurrentUserDep,
         db_session: DB,
-    ) -> EntryOut:
+    ) -> EntrySaved:
         zone = user_zone(request, current_user)
-        entry = await entry_svc.update_entry(db_session, current_user, zone, entry_id, checks.unset_to_dict(data))
-        return entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
+        warnings: list[EntryWarning] = []
+        entry = await entry_svc.update_entry(
+            db_session, current_user, zone, entry_id, checks.unset_to_dict(data), warnings=warnings
+        )
+        return entry_svc.saved_out(entry, zone, await entry_svc.names_for(db_session, [entry]), warnings)
 
-    @delete("/{entry_id:int}", status_code=204, summary="Delete an entry")
+    @delete(
+        "/{entry_id:int}",
+        status_code=204,
+        summary="Delete an entry",
+        description='The `Link: </api/undo/ID>; rel="undo"` header names the Undo (POST, within 10 minutes).',
+    )
     async def delete_entry(
         self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
-    ) -> None:
-        await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
+    ) -> Response[None]:
+        snapshot = await undo_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
+        return Response(None, status_code=204, headers=undo_link(snapshot))
 
 
 class TimerApi(Controller):

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Project, Task, TimeEntry
 from app.db.uow import emit, touched, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.tracking.schemas import EntryOut
+from app.domain.tracking import overlaps
+from app.domain.tracking.schemas import EntryOut, EntrySaved, EntryWarning
 from app.domain.tracking.validation import (
     check_interval,
     clean_tags,
@@ -62,6 +63,11 @@ def entry_out(entry: TimeEntry, zone_name: str, names: EntryNames) -> EntryOut:
     )
 
 
+def saved_out(entry: TimeEntry, zone_name: str, names: EntryNames, warnings: Sequence[EntryWarning]) -> EntrySaved:
+    out = entry_out(entry, zone_name, names)
+    return EntrySaved(**{f: getattr(out, f) for f in out.__struct_fields__}, warnings=list(warnings))
+
+
 async def resolve_refs(
     db: AsyncSession, user_id: int, project_id: int | None, task_id: int | None
 ) -> tuple[Project | None, Task | None]:
@@ -71,15 +77,15 @@ async def resolve_refs(
     if task_id is not None:
         task = await db.scalar(select(Task).where(Task.id == task_id, Task.user_id == user_id))
         if task is None:
-            raise ValidationError("no such task", field="task_id")
+            raise ValidationError("That task does not exist", field="task_id")
         if project_id is None:
             project_id = task.project_id
         elif project_id != task.project_id:
-            raise ValidationError("the task belongs to another project", field="task_id")
+            raise ValidationError("The task belongs to another project", field="task_id")
     if project_id is not None:
         project = await db.scalar(select(Project).where(Project.id == project_id, Project.user_id == user_id))
         if project is None:
-            raise ValidationError("no such project", field="project_id")
+            raise ValidationError("That project does not exist", field="project_id")
     return project, task
 
 
@@ -88,11 +94,17 @@ async def create_entry(
     db: AsyncSession, user: CurrentUser, zone_name: str, *, start: datetime, end: datetime,
     project_id: int | None = None, task_id: int | None = None, billable: bool | None = None,
     notes: str = "", outcome: str = "", tags: Sequence[str] = (), now: datetime | None = None,
+    warnings: list[EntryWarning] | None = None,
 ) -> TimeEntry:
+    """`warnings`, when given, receives the entry's overlap and long-entry warnings
+    (tracking/overlaps.py); a user who refuses overlaps gets a 409 instead."""
     start = require_aware(start, "start_time")
     end = require_aware(end, "end_time")
     check_interval(start, end, now or utcnow())
     project, task = await resolve_refs(db, user.id, project_id, task_id)
+    found = await overlaps.check(db, user.id, zone_name, start, end, now=now)
+    if warnings is not None:
+        warnings[:] = found  # a retried unit of work starts again from scratch
     entry = TimeEntry(
         user_id=user.id,
         project_id=project.id if project else None,
@@ -121,7 +133,7 @@ async def get_entry(db: AsyncSession, user_id: int, entry_id: int) -> TimeEntry:
 @unit_of_work()
 async def update_entry(
     db: AsyncSession, user: CurrentUser, zone_name: str, entry_id: int, changes: dict[str, Any],
-    now: datetime | None = None,
+    now: datetime | None = None, warnings: list[EntryWarning] | None = None,
 ) -> TimeEntry:
     entry = await get_entry(db, user.id, entry_id)
     old = (entry.start_time, entry.end_time)
@@ -129,7 +141,7 @@ async def update_entry(
     if "end_time" in changes:
         end = require_aware(changes["end_time"], "end_time") if changes["end_time"] is not None else None
         if end is None and entry.end_time is not None:
-            raise ValidationError("a completed entry cannot be made running again", field="end_time")
+            raise ValidationError("A completed entry cannot be made running again", field="end_time")
     else:
         end = entry.end_time
     check_interval(start, end, now or utcnow())
@@ -141,6 +153,9 @@ async def update_entry(
         if task is None or task.project_id != project_id:
             task_id = None
     project, task = await resolve_refs(db, user.id, project_id, task_id)
+    found = await overlaps.check(db, user.id, zone_name, start, end, exclude_id=entry.id, now=now)
+    if warnings is not None:
+        warnings[:] = found
     entry.start_time, entry.end_time = start, end
     entry.project_id = project.id if project else None
     entry.task_id = task.id if task else None
@@ -188,7 +203,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 async def list_entries(
     db: AsyncSession, user_id: int, *, start: datetime | None = None, end: datetime | None = None,
-    project_id: int | None = None, limit: int = 50, cursor: str | None = None,
+    project_id: int | None = None, limit: int = 50, cursor: str | None = None, without_project: bool = False,
 ) -> tuple[list[TimeEntry], str | None]:
     """Entries overlapping [start, end), newest first, keyset-paginated by (start_time, id)."""
     if not 1 <= limit <= 500:
@@ -201,9 +216,11 @@ async def list_entries(
         end = require_aware(end, "end")
         query = query.where(TimeEntry.start_time < end)
     if start is not None and end is not None and end <= start:
-        raise ValidationError("must be after start", field="end")
+        raise ValidationError("To must be after From", field="end")
     if project_id is not None:
         query = query.where(TimeEntry.project_id == project_id)
+    if without_project:
+        query = query.where(TimeEntry.project_id.is_(None))
     if cursor:
         c_start, c_id = decode_cursor(cursor)
         query = query.where(

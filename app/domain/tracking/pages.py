@@ -18,12 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import entries as entry_svc
+from app.domain.tracking import overlaps
 from app.domain.tracking import projects as project_svc
 from app.domain.tracking import timer as timer_svc
 from app.domain.tracking import validation as checks
 from app.lib.bounds import PathId
 from app.lib.errors import AppError, UnprocessableError, ValidationError
+from app.lib.flash import Flash, flash
 from app.lib.htmx import page, safe_target, see_other
+from app.lib.templating import fmt_day, fmt_hm
 from app.lib.time import get_zone, local_day_bounds, resolve_local
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -58,7 +61,7 @@ def form_int(form: Any, key: str) -> int | None:
     try:
         return int(value)
     except ValueError as exc:
-        raise ValidationError("is not a valid choice", field=key) from exc
+        raise ValidationError(f"{checks.label(key)}: choose one from the list", field=key) from exc
 
 
 def form_bool(form: Any, key: str) -> bool:
@@ -69,11 +72,12 @@ def parse_local_datetime(value: str, zone_name: str, field: str) -> datetime:
     """A form's datetime-local value in the user's zone → aware UTC. DST gaps are
     rejected; an ambiguous time takes its first occurrence (CONTRACT section 2)."""
     if not value:
-        raise ValidationError("is required", field=field)
+        raise ValidationError(f"{checks.label(field)} is required", field=field)
     try:
         naive = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError("must be a date and time like 2026-03-11T09:30", field=field) from exc
+        message = f"{checks.label(field)} must be a date and time like 2026-03-11 09:30"
+        raise ValidationError(message, field=field) from exc
     if naive.tzinfo is not None:
         return naive.astimezone(UTC)
     try:
@@ -105,10 +109,14 @@ class TrackingPages(Controller):
         errors: dict[str, str] | None = None,
         form: dict[str, Any] | None = None,
         status_code: int = 200,
+        warnings: list[str] | None = None,
     ) -> Template:
         """Home with this form's errors: Home itself lives higher up (app/domain/workspace/home.py)
-        and is registered by create_app under HOME_PAGE."""
+        and is registered by create_app under HOME_PAGE. `warnings` (an overlap, a long entry)
+        ride in the form values as `_warnings` for the quick-entry card's second click."""
         render: HomeRenderer = request.app.state[HOME_PAGE]
+        if warnings:
+            form = {**(form or {}), "_warnings": warnings}
         return await render(request, user, db, errors=errors, form=form, status_code=status_code)
 
     @get("/partials/timer", name="tracking:timer-partial")
@@ -189,7 +197,11 @@ class TrackingPages(Controller):
         raw: dict[str, Any] = {}
         try:
             raw, parsed = self._entry_values(form, zone_name)
-            await entry_svc.create_entry(
+            if not confirmed(form):
+                warned = await self._warnings(db_session, current_user.id, zone_name, parsed)
+                if warned:
+                    return await self._home(request, current_user, db_session, None, raw, 422, warned)
+            entry = await entry_svc.create_entry(
                 db_session,
                 current_user,
                 zone_name,
@@ -204,7 +216,18 @@ class TrackingPages(Controller):
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
             return await self._home(request, current_user, db_session, {exc.field or "form": exc.message}, raw, 422)
-        return see_other(safe_target(form_str(form, "next")))
+        response = see_other(safe_target(form_str(form, "next")))
+        return flash(response, request, added_flash(entry.start_time, entry.end_time, zone_name))
+
+    async def _warnings(
+        self, db: AsyncSession, user_id: int, zone_name: str, parsed: dict[str, Any], exclude_id: int | None = None
+    ) -> list[str]:
+        """The overlap / long-entry warnings of a form save, as sentences (a 409 naming the
+        other entry when the user refuses overlaps): the form asks for a second click."""
+        start, end = parsed["start_time"], parsed["end_time"]
+        checks.check_interval(start, end, checks.utcnow())  # a plain error comes first
+        found = await overlaps.check(db, user_id, zone_name, start, end, exclude_id=exclude_id)
+        return await overlaps.describe_warnings(db, user_id, zone_name, found)
 
     @get("/entries", name="tracking:entries")
     async def entries_page(
@@ -222,12 +245,13 @@ class TrackingPages(Controller):
         errors: dict[str, str] = {}
         start_utc = end_utc = None
         pid: int | None = None
+        without_project = project_id == "none"
         try:
             if start:
                 start_utc = local_day_bounds(_parse_date(start, "start"), zone)[0]
             if end:
                 end_utc = local_day_bounds(_parse_date(end, "end"), zone)[1]
-            pid = int(project_id) if project_id else None
+            pid = int(project_id) if project_id and not without_project else None
             rows, next_cursor = await entry_svc.list_entries(
                 db_session,
                 current_user.id,
@@ -236,20 +260,22 @@ class TrackingPages(Controller):
                 project_id=pid,
                 limit=50,
                 cursor=cursor or None,
+                without_project=without_project,
             )
         except (AppError, ValueError) as exc:
-            errors["filter"] = exc.text if isinstance(exc, AppError) else "invalid filter"
+            errors["filter"] = exc.message if isinstance(exc, AppError) else "Choose a project from the list"
             rows, next_cursor = [], None
         names = await entry_svc.names_for(db_session, rows)
         projects = await project_svc.list_projects(db_session, current_user.id)
         return page(
             request,
             "pages/entries.html.j2",
+            overlaps=await overlaps.overlapping_ids(db_session, current_user.id, rows),
             status_code=422 if errors else 200,
             entries=[entry_svc.entry_out(e, zone_name, names) for e in rows],
             next_cursor=next_cursor,
             projects=projects,
-            filters={"start": start or "", "end": end or "", "project_id": pid},
+            filters={"start": start or "", "end": end or "", "project_id": "none" if without_project else pid},
             errors=errors,
             zone_name=zone_name,
         )
@@ -263,6 +289,7 @@ class TrackingPages(Controller):
         errors: dict[str, str] | None = None,
         form: dict[str, Any] | None = None,
         status_code: int = 200,
+        warnings: list[str] | None = None,
     ) -> Template:
         zone_name = user_zone(request, user)
         entry = await entry_svc.get_entry(db, user.id, entry_id)
@@ -284,6 +311,7 @@ class TrackingPages(Controller):
             errors=errors or {},
             projects=await project_svc.list_projects(db, user.id),
             zone_name=zone_name,
+            warnings=warnings or [],
         )
 
     @get("/entries/{entry_id:int}", name="tracking:entry-edit")
@@ -303,6 +331,12 @@ class TrackingPages(Controller):
         try:
             raw, parsed = self._entry_values(form, zone_name)
             parsed["billable"] = raw["billable"]
+            if not confirmed(form):
+                warned = await self._warnings(db_session, current_user.id, zone_name, parsed, entry_id)
+                if warned:
+                    return await self._edit_page(
+                        request, current_user, db_session, entry_id, None, raw, 422, warned
+                    )
             await entry_svc.update_entry(db_session, current_user, zone_name, entry_id, parsed)
         except AppError as exc:
             raw = raw or {k: form_str(form, k) for k in ("project_id", "start_time", "end_time", "notes", "outcome")}
@@ -311,15 +345,23 @@ class TrackingPages(Controller):
             return await self._edit_page(
                 request, current_user, db_session, entry_id, {exc.field or "form": exc.message}, raw, 422
             )
-        return see_other(safe_target(form_str(form, "next"), "/entries"))
+        return flash(see_other(safe_target(form_str(form, "next"), "/entries")), request, Flash("Entry saved"))
 
-    @post("/entries/{entry_id:int}/delete", name="tracking:entry-delete")
-    async def entry_delete(
-        self, request: Request[Any, Any, Any], entry_id: PathId, current_user: CurrentUserDep, db_session: DB
-    ) -> Response[Any]:
-        form = await request.form()
-        await entry_svc.delete_entry(db_session, current_user, user_zone(request, current_user), entry_id)
-        return see_other(safe_target(form_str(form, "next"), "/entries"))
+
+def confirmed(form: Any) -> bool:
+    """The second click of "Save anyway" (an overlap or a long entry)."""
+    return form_str(form, "confirm") == "1"
+
+
+def added_flash(start: datetime, end: datetime | None, zone_name: str, today: date | None = None) -> Flash:
+    """"Added 1:30 to Tue 24 Nov" with a link to that day on the Entries page."""
+    zone = get_zone(zone_name)
+    day = start.astimezone(zone).date()
+    seconds = (end - start).total_seconds() if end else 0
+    link = f"/entries?start={day.isoformat()}&end={day.isoformat()}"
+    if day == (today or checks.utcnow().astimezone(zone).date()):
+        return Flash(f"Added {fmt_hm(seconds)} to today", link=link, link_text="Show today")
+    return Flash(f"Added {fmt_hm(seconds)} to {fmt_day(day)}", link=link, link_text=f"Show {fmt_day(day)}")
 
 
 _TIMER_FIELDS = {"start_time": "Start time", "project_id": "Project", "task_id": "Task", "notes": "Notes"}
@@ -327,7 +369,9 @@ _TIMER_FIELDS = {"start_time": "Start time", "project_id": "Project", "task_id":
 
 def _timer_message(exc: AppError) -> str:
     label = _TIMER_FIELDS.get(exc.field or "")
-    return f"{label}: {exc.message}" if label else exc.message
+    if not label or exc.message[:1].isupper():  # the message names its field already ("End must be …")
+        return exc.message
+    return f"{label}: {exc.message}"
 
 
 def _started_at(form: Any, zone_name: str) -> datetime | None:
@@ -346,4 +390,4 @@ def _parse_date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError("must be a date YYYY-MM-DD", field=field) from exc
+        raise ValidationError(f"{checks.label(field)} must be a date like 2026-03-11", field=field) from exc

@@ -24,11 +24,13 @@ from app.db.models import Project
 from app.domain.accounts.auth import user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.tracking import projects as project_svc
+from app.domain.tracking import undo as undo_svc
 from app.domain.tracking.pages import form_bool, form_int, form_str
 from app.domain.tracking.plan_fields import parse_form_alerts, parse_form_number
 from app.domain.tracking.validation import utcnow
 from app.lib.bounds import PathId
 from app.lib.errors import AppError, ValidationError
+from app.lib.flash import Flash, flash
 from app.lib.htmx import page, see_other
 
 CurrentUserDep = NamedDependency[CurrentUser]
@@ -116,6 +118,7 @@ class ProjectPages(Controller):
             errors=errors or {},
             edits=edits or {},
             form=form or {"color": await project_svc.next_color(db, user.id), "budget_alerts": "80, 100"},
+            tasks_open=request.query_params.get("tasks", ""),
         )
 
     @get("/projects", name="tracking:projects")
@@ -176,10 +179,19 @@ class ProjectPages(Controller):
 
     @post("/projects/{project_id:int}/delete", name="tracking:project-delete")
     async def project_delete(
-        self, project_id: PathId, current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep, db_session: DB
     ) -> Response[Any]:
-        await project_svc.delete_project(db_session, current_user.id, project_id)
-        return see_other("/projects")
+        name = (await project_svc.get_project(db_session, current_user.id, project_id)).name
+        snapshot, archived = await undo_svc.delete_project(db_session, current_user.id, project_id)
+        text = f"Archived {name}" if archived else f"Deleted {name}"
+        return flash(see_other("/projects"), request, Flash(text, undo=snapshot, undo_seconds=undo_svc.UNDO_SECONDS))
+
+    @post("/projects/{project_id:int}/unarchive", name="tracking:project-unarchive")
+    async def project_unarchive(
+        self, request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep, db_session: DB
+    ) -> Response[Any]:
+        project = await project_svc.update_project(db_session, current_user.id, project_id, {"archived": False})
+        return flash(see_other(f"/projects#project-{project_id}"), request, Flash(f"Unarchived {project.name}"))
 
     # ------------------------------------------------------------ tasks
 
@@ -202,7 +214,7 @@ class ProjectPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {"task": exc.text}, None, 422, edits=edits
             )
-        return see_other("/projects")
+        return see_other(tasks_open(project_id))
 
     @post("/tasks/{task_id:int}", name="tracking:task-update")
     async def task_update(
@@ -211,7 +223,7 @@ class ProjectPages(Controller):
         """The status toggle (`status`) and the task's edit form (`name`, `estimate_minutes`,
         `due_date`): each changes the fields it sends."""
         form = await request.form()
-        await project_svc.get_task(db_session, current_user.id, task_id)  # 404 before validation
+        task = await project_svc.get_task(db_session, current_user.id, task_id)  # 404 before validation
         try:
             changes: dict[str, Any] = {k: form_str(form, k) for k in ("status", "name") if k in form}
             changes.update(task_plan_from_form(form))
@@ -221,9 +233,15 @@ class ProjectPages(Controller):
             return await self._projects(
                 request, current_user, db_session, {"task": exc.text}, None, 422, edits=edits
             )
-        return see_other("/projects")
+        return see_other(tasks_open(task.project_id))
 
     @post("/tasks/{task_id:int}/delete", name="tracking:task-delete")
     async def task_delete(self, task_id: PathId, current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
+        task = await project_svc.get_task(db_session, current_user.id, task_id)
         await project_svc.delete_task(db_session, current_user.id, task_id)
-        return see_other("/projects")
+        return see_other(tasks_open(task.project_id))
+
+
+def tasks_open(project_id: int) -> str:
+    """Back to the list with this project's Tasks section still open (issue 9)."""
+    return f"/projects?tasks={project_id}#project-{project_id}"

@@ -187,7 +187,7 @@ async def create_task(
     try:
         await get_project(db, user_id, project_id)
     except NotFoundError as exc:
-        raise ValidationError("no such project", field="project_id") from exc
+        raise ValidationError("That project does not exist", field="project_id") from exc
     task = Task(user_id=user_id, project_id=project_id, name=name, status="todo")
     apply_task_plan(task, plan or {})
     db.add(task)

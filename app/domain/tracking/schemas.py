@@ -114,6 +114,19 @@ class EntryOut(msgspec.Struct):
     tags: list[str]
 
 
+class EntryWarning(msgspec.Struct, frozen=True, omit_defaults=True):
+    """CONTRACT section 2: `{kind: "overlap", entry_id}` or `{kind: "long"}` (over 12 hours)."""
+
+    kind: str
+    entry_id: int | None = None
+
+
+class EntrySaved(EntryOut, omit_defaults=True):
+    """The answer to a create or an edit: the entry, plus `warnings` when there are any."""
+
+    warnings: list[EntryWarning] = msgspec.field(default_factory=list)
+
+
 class EntryPage(msgspec.Struct):
     items: list[EntryOut]
     next_cursor: str | None

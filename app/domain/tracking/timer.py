@@ -120,7 +120,7 @@ async def stop_timer(
     now = utcnow()
     end = require_aware(end, "end_time") if end is not None else now
     if end <= entry.start_time:
-        raise ValidationError("must be after the timer's start", field="end_time")
+        raise ValidationError("End must be after the timer's start", field="end_time")
     check_interval(entry.start_time, end, now)
     # One conditional UPDATE decides a race of stops: the entry is completed once and
     # every other stop finds no running timer (409) — docs/architecture.md.

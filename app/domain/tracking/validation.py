@@ -34,9 +34,21 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
+# How the forms name each field: messages say "End must be after start", never the
+# internal names (the API keeps the field name in front: "end_time: End must be …").
+LABELS = {
+    "start_time": "Start", "end_time": "End", "notes": "Notes", "outcome": "Outcome",
+    "tags": "Tags", "project_id": "Project", "task_id": "Task", "start": "From", "end": "To",
+}
+
+
+def label(field: str) -> str:
+    return LABELS.get(field, field.replace("_", " ").capitalize())
+
+
 def clean_text(value: str, field: str) -> str:
     if len(value) > MAX_TEXT:
-        raise ValidationError(f"must be at most {MAX_TEXT} characters", field=field)
+        raise ValidationError(f"{label(field)} must be at most {MAX_TEXT} characters", field=field)
     return value
 
 
@@ -64,15 +76,15 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
 def check_interval(start: datetime, end: datetime | None, now: datetime) -> None:
     """CONTRACT section 2: end > start, at most 7 days, end ≤ now + 5 min."""
     if start > now + FUTURE_SLACK:
-        raise ValidationError("must not be in the future", field="start_time")
+        raise ValidationError("Start cannot be in the future", field="start_time")
     if end is None:
         return
     if end <= start:
-        raise ValidationError("must be after start_time", field="end_time")
+        raise ValidationError("End must be after start", field="end_time")
     if end - start > MAX_ENTRY:
-        raise ValidationError("an entry lasts at most 7 days", field="end_time")
+        raise ValidationError("An entry can last at most 7 days", field="end_time")
     if end > now + FUTURE_SLACK:
-        raise ValidationError("must not be more than 5 minutes in the future", field="end_time")
+        raise ValidationError("End cannot be more than 5 minutes in the future", field="end_time")
 
 
 def clean_name(name: str, field: str = "name", max_len: int = 120) -> str:
