@@ -122,3 +122,18 @@ def test_rules_move_up_and_down_in_the_run_order(user: Any) -> None:
     # The order is the run order: tags are added in it.
     e = user.api("POST", "/api/entries", json=ENTRY).json()
     assert e["tags"] == ["t2", "t0", "t1"]
+
+
+def test_form_values_are_bounded_like_the_api(user: Any) -> None:
+    r = post(user, "/rules", {"name": "x", "trigger": "entry_saved",
+                              "cond_field_0": "notes", "cond_op_0": "contains", "cond_value_0": "n" * 201,
+                              "act_type_0": "add_tag", "act_value_0": "t"}, status=422)
+    assert "Condition 1 (value): must be at most 200 characters" in html.unescape(r.text)
+    r = post(user, "/rules", {"name": "x", "trigger": "entry_saved",
+                              "cond_field_0": "weekday", "cond_op_0": "in", "cond_value_0": ",".join(["1"] * 51),
+                              "act_type_0": "add_tag", "act_value_0": "t"}, status=422)
+    assert "Condition 1 (value): at most 50 values" in html.unescape(r.text)
+    r = post(user, "/rules", {"name": "x", "trigger": "entry_saved",
+                              "act_type_0": "webhook", "act_value_0": "https://h/" + "p" * 2000}, status=422)
+    assert "Action 1 (url): must be at most 2000 characters" in html.unescape(r.text)
+    assert user.api("GET", "/api/rules").json() == []

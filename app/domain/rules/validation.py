@@ -20,6 +20,7 @@ from app.domain.rules.schemas import (
     MAX_ACTIONS,
     MAX_CONDITIONS,
     MAX_ELAPSED_HOURS,
+    MAX_IN_VALUES,
     MAX_LOG_MINUTES,
     MAX_TEXT,
     NUMBER_FIELDS,
@@ -30,6 +31,8 @@ from app.domain.rules.schemas import (
 )
 from app.lib.bounds import MAX_TAG_LEN
 from app.lib.errors import AppError
+
+MAX_URL = 2000
 
 
 class RuleError(AppError):
@@ -93,6 +96,8 @@ def _scalar(value: Any, where: str, field: str) -> Any:
         return _number(value, where, field)
     if not isinstance(value, str) or not value.strip():
         raise RuleError("must be a non-empty text", field=where)
+    if len(value) > MAX_TEXT:
+        raise RuleError(f"must be at most {MAX_TEXT} characters", field=where)
     return value.strip()
 
 
@@ -111,6 +116,8 @@ def clean_condition(trigger: str, index: int, condition: Condition) -> dict[str,
     if condition.op == "in":
         if not isinstance(value, list) or not value:
             raise RuleError("must be a non-empty list", field=f"{where}.value")
+        if len(value) > MAX_IN_VALUES:
+            raise RuleError(f"at most {MAX_IN_VALUES} values", field=f"{where}.value")
         cleaned: Any = [_scalar(v, f"{where}.value[{i}]", condition.field) for i, v in enumerate(value)]
     else:
         cleaned = _scalar(value, f"{where}.value", condition.field)
@@ -159,6 +166,8 @@ def clean_action(trigger: str, index: int, action: Action, webhook_hosts: Sequen
         out["minutes"] = action.minutes
     elif kind == "webhook":
         url = (action.url or "").strip()
+        if len(url) > MAX_URL:
+            raise RuleError(f"must be at most {MAX_URL} characters", field=f"{where}.url")
         if urlsplit(url).scheme not in {"http", "https"}:
             raise RuleError("must be an http(s) URL", field=f"{where}.url")
         if not host_allowed(url, webhook_hosts):
