@@ -439,3 +439,18 @@ def test_a_save_the_rule_changes_nothing_on_logs_no_run(user: Any) -> None:
     e = user.api("POST", "/api/entries", json={**ENTRY, "notes": "x"}).json()
     user.api("PATCH", f"/api/entries/{e['id']}", json={"notes": "x again"})  # already tagged
     assert len(runs(user, rule["id"])) == 1
+
+
+def test_preview_of_a_day_hours_rule_names_the_entry_that_passes_the_mark_once_a_day(user: Any) -> None:
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    ids = []
+    for h in (9, 10, 11):
+        ids.append(user.api("POST", "/api/entries", json={
+            "start_time": (day + timedelta(hours=h)).isoformat(),
+            "end_time": (day + timedelta(hours=h + 1)).isoformat()}).json()["id"])
+    before = day - timedelta(days=1)
+    user.api("POST", "/api/entries", json={"start_time": (before + timedelta(hours=9)).isoformat(),
+                                           "end_time": (before + timedelta(hours=10)).isoformat()})
+    rule = make_rule(user, conditions=[cond("day_hours", "gte", 2)], actions=[{"type": "notify", "title": "2 h"}])
+    items = user.api("POST", f"/api/rules/{rule['id']}/preview").json()["items"]
+    assert [(i["entry_id"], i["changes"]) for i in items] == [(ids[1], ["notify: 2 h"])]

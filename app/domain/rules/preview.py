@@ -16,7 +16,8 @@ entries that ended by that entry's end, and acts once per local day, like the re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Rule, Task, TimeEntry
 from app.domain.rules import actions
 from app.domain.rules.conditions import all_hold
-from app.domain.rules.facts import clipped_hours, entry_day, entry_facts, task_facts, uses_day_hours
+from app.domain.rules.facts import entry_day, entry_facts, task_facts, uses_day_hours
 from app.domain.rules.runner import project_names
 from app.domain.rules.schemas import PreviewItem, PreviewOut
 from app.domain.tracking.validation import iso_local
+from app.lib.time import get_zone_or_utc, split_by_day
 
 WINDOW_DAYS = 30
 MAX_ITEMS = 500
@@ -82,20 +84,22 @@ async def _entry_items(
     days_done: set[str] = set()
     items: list[PreviewItem] = []
     ordered = sorted(rows, key=lambda e: (e.end_time or now, e.id)) if per_day else rows
+    zone = get_zone_or_utc(zone_name)
+    running: dict[date, float] = defaultdict(float)  # seconds per local day of the entries ended so far
     for entry in ordered:
+        if per_day and (entry.end_time or now) > entry.start_time:
+            for day_of, seconds in split_by_day(entry.start_time, entry.end_time or now, zone):
+                running[day_of] += seconds
         if entry.start_time < since:
             continue
         day_hours = None
         day_key = ""
         if per_day:
-            day, first, last = entry_day(entry, zone_name)
+            day, _, _ = entry_day(entry, zone_name)
             day_key = day.isoformat()
             if day_key in days_done:
                 continue
-            cutoff = entry.end_time or now
-            day_hours = clipped_hours(
-                [(e.start_time, e.end_time or now) for e in rows if (e.end_time or now) <= cutoff], first, last
-            )
+            day_hours = running[day] / 3600
         facts = entry_facts(entry, zone_name, now, day_hours=day_hours)
         if rule.trigger == "timer_running":
             # As if running: the conditions see the elapsed time the timer reached.
