@@ -126,6 +126,26 @@ def test_palette_starts_a_timer_on_a_project_and_s_stops_it_keeping_focus(sessio
     assert session["errors"] == []
 
 
+def test_s_and_c_away_from_home_keep_focus_on_the_quick_actions_toggle(session: Any) -> None:
+    page, base = session["page"], session["base"]
+    with _api(base, session["email"]) as api:
+        pid = api.post("/api/projects", json={"name": "Orchard"}).json()["id"]
+        api.post("/api/entries", json={"project_id": pid, "notes": "Pruning", "start_time": "2026-11-20T09:00:00Z",
+                                       "end_time": "2026-11-20T10:00:00Z"})
+        page.goto(f"{base}/entries")
+        with page.expect_navigation():
+            page.keyboard.press("c")
+        assert page.url == f"{base}/entries"
+        page.wait_for_function("() => !!document.activeElement && document.activeElement.id === 'qa-timer-toggle'")
+        running = api.get("/api/timer").json()["active_timer"]
+        assert (running["project_id"], running["notes"]) == (pid, "Pruning")
+        with page.expect_navigation():
+            page.keyboard.press("s")
+        page.wait_for_function("() => !!document.activeElement && document.activeElement.id === 'qa-timer-toggle'")
+        assert api.get("/api/timer").json()["active_timer"] is None
+    assert session["errors"] == []
+
+
 def test_palette_escape_closes_and_n_focuses_the_quick_entry_form(session: Any) -> None:
     page, base = session["page"], session["base"]
     page.keyboard.press("Control+k")
