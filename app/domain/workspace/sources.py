@@ -14,7 +14,6 @@ from typing import Any, Final
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db.models import Project, Task, TimeEntry
 from app.domain.workspace.palette import Candidate, entity_query, like_pattern
@@ -60,8 +59,7 @@ async def load_recent(db: AsyncSession, user_id: int) -> list[Any]:
     """The newest completed entries (the covering index on (user_id, start_time, end_time)
     serves the filter and the ORDER BY … LIMIT), with their project and task names. No
     datetime is selected: converting them was most of this query's cost."""
-    p = aliased(Project)
-    t = aliased(Task)
+    p, t = Project, Task
     stmt = (
         select(
             TimeEntry.id, TimeEntry.project_id, TimeEntry.task_id, TimeEntry.notes,
