@@ -162,6 +162,10 @@ def test_home_fits_a_phone_and_screenshots(live_server: Any, browser: Any) -> No
                     page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}-top.png"))
                     if name == "home":
                         assert page.evaluate(WIDTH) <= width, f"{url} scrolls sideways at {width} px"
+                        box = page.locator("#home-entries").bounding_box()
+                        assert box is not None
+                        page.screenshot(path=str(SHOTS / f"home-entries-{width}-{scheme}.png"), full_page=True,
+                                        clip={"x": 0, "y": box["y"], "width": width, "height": 800})
                 page.goto(f"{base}/")
                 page.click("[data-layout-toggle=home]")
                 page.screenshot(path=str(SHOTS / f"home-editing-{width}-{scheme}.png"), full_page=True)
