@@ -70,16 +70,28 @@ async def on_before_commit(work: Work) -> None:
     if not rules:
         return
     names = await project_names(work.db, work.user_id, rules)
+    entries = await _load(work.db, work.user_id, [e.data["entry_id"] for e in events if e.kind == "entry_saved"])
     for event in events:
         chosen = [r for r in rules if r.trigger == event.kind]
         if event.kind == "entry_saved":
-            entry = await work.db.get(TimeEntry, event.data["entry_id"])
-            if entry is not None and entry.user_id == work.user_id:
+            entry = entries.get(event.data["entry_id"])
+            if entry is not None:
                 await run_entry_rules(work, chosen, entry, names, trigger="entry_saved")
         elif event.kind == "task_completed":
             task = await work.db.get(Task, event.data["task_id"])
             if task is not None and task.user_id == work.user_id and task.status == "done":
                 await run_task_rules(work, chosen, task)
+
+
+async def _load(db: AsyncSession, user_id: int, entry_ids: Sequence[int]) -> dict[int, TimeEntry]:
+    """The events' entries (the user's own), read in chunks: an import that asked for rules
+    emits one event per imported entry."""
+    found: dict[int, TimeEntry] = {}
+    for i in range(0, len(entry_ids), 1000):
+        chunk = entry_ids[i:i + 1000]
+        for entry in await db.scalars(select(TimeEntry).where(TimeEntry.user_id == user_id, TimeEntry.id.in_(chunk))):
+            found[entry.id] = entry
+    return found
 
 
 def occurrence_of(rule: Rule, trigger: str, entry: TimeEntry, work: Work) -> str:
