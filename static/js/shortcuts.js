@@ -415,7 +415,39 @@
     }
   });
 
-  M.shortcuts = { config: config, byId: byId, openHelp: openHelp, openPalette: openPalette, isTyping: isTyping };
+  // ------------------------------------------------------------------ theme
+
+  // With the `auto` theme the CSS follows the system's light/dark switch at once; charts
+  // drawn before it get the new text and grid colours here (their data colours are
+  // re-read on the next page load).
+  function recolourCharts() {
+    if (!window.Chart || !window.Chart.instances) return;
+    var style = getComputedStyle(document.documentElement);
+    var text = style.getPropertyValue('--chart-text').trim();
+    var grid = style.getPropertyValue('--chart-grid').trim();
+    Object.keys(window.Chart.instances).forEach(function (key) {
+      var chart = window.Chart.instances[key];
+      var scales = (chart.options && chart.options.scales) || {};
+      Object.keys(scales).forEach(function (name) {
+        var scale = scales[name];
+        if (scale.ticks && text) scale.ticks.color = text;
+        if (scale.grid && scale.grid.display !== false && grid) scale.grid.color = grid;
+      });
+      var legend = chart.options.plugins && chart.options.plugins.legend;
+      if (legend && legend.labels && text) legend.labels.color = text;
+      chart.update('none');
+    });
+  }
+  if (window.matchMedia) {
+    var scheme = window.matchMedia('(prefers-color-scheme: dark)');
+    var onScheme = function () {
+      if (document.documentElement.getAttribute('data-theme') === 'auto') recolourCharts();
+    };
+    if (scheme.addEventListener) scheme.addEventListener('change', onScheme);
+  }
+
+  M.shortcuts = { config: config, byId: byId, openHelp: openHelp, openPalette: openPalette, isTyping: isTyping,
+    recolourCharts: recolourCharts };
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', focusOnLoad, { once: true });

@@ -258,3 +258,25 @@ def test_phone_menu_palette_and_settings_fit_390_px_in_both_themes(live_server: 
         finally:
             context.close()
         assert errors == []
+
+
+def test_auto_theme_charts_follow_a_system_switch(session: Any) -> None:
+    page, base = session["page"], session["base"]
+    with _api(base, session["email"]) as api:
+        pid = api.post("/api/projects", json={"name": "Dawn"}).json()["id"]
+        api.post("/api/entries", json={"project_id": pid, "start_time": "2026-11-24T09:00:00Z",
+                                       "end_time": "2026-11-24T11:00:00Z"})
+    page.emulate_media(color_scheme="light")
+    page.goto(f"{base}/dashboard/productivity?period=30")
+    page.wait_for_function("() => !!window.Chart && Object.keys(window.Chart.instances).length > 0")
+    tick_colour = (
+        "() => { const c = Object.values(window.Chart.instances).find(i => i.options.scales && i.options.scales.y);"
+        " return c.options.scales.y.ticks.color; }"
+    )
+    light = page.evaluate(tick_colour)
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function(f"() => ({tick_colour})() !== {light!r}")
+    dark = page.evaluate(tick_colour)
+    assert dark.strip() == page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--chart-text').trim()")
+    assert session["errors"] == []
