@@ -47,6 +47,7 @@ def test_public_pages_carry_every_header(anon_client: Any, path: str) -> None:
         "/entries",
         "/projects",
         "/goals",
+        "/rules",
         "/import",
         "/export",
         "/settings",
