@@ -1,5 +1,9 @@
 /*
- * Home: a typeahead over the timer's project and task lists.
+ * Home: a typeahead over the timer's project and task lists, and live hours.
+ *
+ * Live hours: while a timer runs, the today and week figures carry
+ * data-hours (the server's live value) and data-live-from (when it was computed); their
+ * text grows with the clock between the cards' polls (every 60 s while a timer runs).
  *
  * The timer form (templates/partials/tracking/timer.html.j2) works without JavaScript
  * as two <select>s (project, task). This file adds above them one search box with a
@@ -94,12 +98,28 @@
     }
   }
 
+  function fmtHours(h) {
+    return (Math.round(h * 100) / 100).toFixed(2).replace(/\.?0+$/, '') + ' h';
+  }
+
+  function tickHours() {
+    var els = document.querySelectorAll('[data-live-from][data-hours]');
+    for (var i = 0; i < els.length; i++) {
+      var from = Date.parse(els[i].getAttribute('data-live-from'));
+      var base = parseFloat(els[i].getAttribute('data-hours'));
+      if (isNaN(from) || isNaN(base)) continue;
+      var text = fmtHours(base + Math.max(0, Date.now() - from) / 3600000);
+      if (els[i].textContent !== text) els[i].textContent = text;
+    }
+  }
+
   function scan() {
     var forms = document.querySelectorAll('form[data-timer-form]');
     for (var i = 0; i < forms.length; i++) enhance(forms[i]);
   }
 
   document.addEventListener('htmx:afterSettle', scan);
+  window.setInterval(tickHours, 15000);
   M.home = { scan: scan };
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', scan, { once: true });

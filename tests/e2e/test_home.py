@@ -131,6 +131,7 @@ def test_home_week_card_equals_the_stats_api_with_a_running_timer(live_server: A
     assert r.status_code == 201, r.text
     context = browser.new_context()
     page = context.new_page()
+    page.clock.install()  # the page's own clock, to move it forward below (nothing sleeps)
     try:
         sign_in(page, base, email)
         shown = float(page.get_attribute("[data-testid=week-hours]", "data-hours") or "nan")
@@ -140,6 +141,13 @@ def test_home_week_card_equals_the_stats_api_with_a_running_timer(live_server: A
         assert abs(shown - summary["week_live_hours"]) <= 0.02  # live: seconds pass between the two reads
         assert shown >= 2.5 - 0.01 or summary["week_live_hours"] < 2.5  # the timer's 1.5 h counts (Monday edge aside)
         assert page.locator("#home-week .badge-live").count() == 1
+        # Between polls (every 60 s) the figure grows with the clock: computed 30 minutes
+        # ago, it reads 0.5 h more at the next tick (every 15 s).
+        page.evaluate("""() => { const el = document.querySelector('[data-testid=week-hours]');
+            el.dataset.liveFrom = new Date(Date.now() - 30 * 60000).toISOString(); }""")
+        page.clock.fast_forward("00:16")
+        grown = float(page.inner_text("[data-testid=week-hours]").removesuffix(" h"))
+        assert abs(grown - (shown + 0.5)) <= 0.02
     finally:
         context.close()
 

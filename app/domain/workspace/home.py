@@ -106,6 +106,7 @@ async def _context(
         "timer": await timer_svc.timer_out(db, running, zone_name, now) if running else None,
         "poll_seconds": POLL_RUNNING if running else POLL_IDLE,
         "card_url": lambda name: f"/home/cards/{name}",
+        "rendered_at": now.isoformat(),
     }
     if wanted & {"timer", "quick_entry"}:
         ctx["projects"] = await project_svc.list_projects(db, user.id)
