@@ -92,6 +92,12 @@ def test_create_shows_the_secret_once_and_crud_round_trips(user: Any) -> None:
     assert user.api("GET", f"/api/rules/{rule['id']}").status_code == 404
 
 
+def test_an_action_may_name_its_type_as_action(user: Any) -> None:
+    rule = make_rule(user, actions=[{"action": "add_tag", "tag": "x"}])
+    assert rule["actions"] == [{"type": "add_tag", "tag": "x"}]
+    assert user.api("POST", "/api/entries", json=ENTRY).json()["tags"] == ["x"]
+
+
 def test_another_users_rule_is_404(make_user: Any) -> None:
     owner, other = make_user(), make_user()
     rule = make_rule(owner)

@@ -80,10 +80,12 @@ class Condition(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Action(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """`{type, ...}` with the parameter its type needs: set_project {project_id}, add_tag {tag},
+    """`{type, ...}` (or `{action, ...}`) with the parameter its type needs: set_project {project_id}, add_tag {tag},
     set_billable {value}, stop_timer, notify {title}, log_time {minutes}, webhook {url}."""
 
-    type: _Short
+    type: _Short | None = None
+    # Accepted for `type` too ({"action": "add_tag", "tag": "x"}); answers always say `type`.
+    action: _Short | None = None
     project_id: Id | None = None
     tag: _Short | None = None
     value: bool | None = None

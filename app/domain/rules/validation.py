@@ -136,7 +136,7 @@ def host_allowed(url: str, hosts: Sequence[str]) -> bool:
 
 def clean_action(trigger: str, index: int, action: Action, webhook_hosts: Sequence[str]) -> dict[str, Any]:
     where = f"actions[{index}]"
-    kind = action.type
+    kind = action.type or action.action or ""
     if kind not in ACTIONS:
         raise RuleError(f"must be one of {', '.join(ACTIONS)}", field=f"{where}.type")
     if kind not in ACTIONS_BY_TRIGGER[trigger]:
