@@ -142,12 +142,19 @@
       config: function (id, d) {
         var opts = baseOptions();
         opts.cutout = '62%';
+        // An HTML tooltip (externalTip): the canvas is only 12rem wide, and a tooltip drawn
+        // on it was clipped at its edges for any longer project name (issue 9).
         opts.plugins.tooltip = {
+          enabled: false,
+          external: externalTip,
           callbacks: {
+            title: function (items) {
+              return items.length ? items[0].label : '';
+            },
             label: function (item) {
               var data = latest.get(id);
               var pct = data ? data.percent[item.dataIndex] : null;
-              return item.label + ': ' + fmtHours(item.parsed) + ' h' + (pct === null ? '' : ' (' + pct + ' %)');
+              return fmtHours(item.parsed) + ' h' + (pct === null ? '' : ' · ' + pct + ' %');
             },
           },
         };
@@ -177,6 +184,39 @@
       },
     },
   };
+
+  /** Chart.js external tooltip: a small element inside the chart's (preserved) wrapper,
+   *  placed at the hovered segment, free to extend past the canvas. No inline markup
+   *  styles: only CSSOM properties, which the CSP allows. */
+  function externalTip(context) {
+    var chart = context.chart;
+    var tip = context.tooltip;
+    var box = chart.canvas.parentNode;
+    if (!box) return;
+    var el = box.querySelector('.chart-tip');
+    if (!el) {
+      el = document.createElement('div');
+      el.className = 'chart-tip';
+      el.setAttribute('aria-hidden', 'true');
+      box.appendChild(el);
+    }
+    if (!tip || tip.opacity === 0) {
+      el.hidden = true;
+      return;
+    }
+    var lines = (tip.title || []).slice();
+    (tip.body || []).forEach(function (b) { lines = lines.concat(b.lines); });
+    el.textContent = '';
+    lines.forEach(function (line, i) {
+      var row = document.createElement('div');
+      if (i === 0 && tip.title && tip.title.length) row.className = 'chart-tip-title';
+      row.textContent = line;
+      el.appendChild(row);
+    });
+    el.hidden = false;
+    el.style.left = tip.caretX + 'px';
+    el.style.top = tip.caretY + 'px';
+  }
 
   /* ---------------------------------------------------------------- lifecycle */
 

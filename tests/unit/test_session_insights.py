@@ -126,7 +126,7 @@ def test_sessions_belong_to_the_window_they_start_in_and_the_timer_is_left_out()
 
 def test_bucket_boundaries_are_half_open_minutes() -> None:
     lengths = {
-        "under_25": [timedelta(seconds=1), timedelta(minutes=25) - timedelta(microseconds=1)],
+        "under_25": [timedelta(minutes=1), timedelta(minutes=25) - timedelta(microseconds=1)],
         "25_50": [timedelta(minutes=25), timedelta(minutes=50) - timedelta(microseconds=1)],
         "50_90": [timedelta(minutes=50), timedelta(minutes=90) - timedelta(microseconds=1)],
         "over_90": [timedelta(minutes=90), timedelta(hours=9)],
@@ -315,3 +315,17 @@ def test_at_most_three_observations_in_rule_order() -> None:
 def test_same_input_gives_the_same_answer() -> None:
     entries = sessions(120, 5) + sessions(10, 6, outcomes=3)
     assert insights(entries) == insights(list(reversed(entries)))
+
+
+def test_entries_under_a_minute_are_not_sessions() -> None:
+    """A 3-second run (a start/stop by mistake) is left out of every figure, so it cannot
+    produce "1 session, 0.00 h" or an observation (docs/insights.md, MIN_SESSION)."""
+    result = insights([
+        row("2026-03-05T09:00:00", "2026-03-05T09:00:03"),
+        row("2026-03-05T10:00:00", "2026-03-05T10:00:59.999999"),
+    ])
+    assert (result.session_count, result.window_hours, result.observations) == (0, 0.0, [])
+    assert all(b.count == 0 for b in result.buckets)
+    assert all(v == 0 for day in result.hour_weekday for v in day)
+    result = insights([row("2026-03-05T09:00:00", "2026-03-05T09:01:00")])  # exactly a minute counts
+    assert result.session_count == 1

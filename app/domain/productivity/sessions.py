@@ -76,6 +76,10 @@ FRAGMENT_SHARE_PERCENT: Final = 40
 RECORD_MIN_SESSIONS: Final = 10
 RECORD_SHARE_BELOW_PERCENT: Final = 30
 MAX_OBSERVATIONS: Final = 3
+# Entries shorter than this are not sessions (a start/stop by mistake, a 3-second run):
+# they are left out of every figure here, so they cannot produce an observation or a
+# "1 session, 0.00 h" row next to a page that says nothing was tracked.
+MIN_SESSION: Final = timedelta(minutes=1)
 
 _MICRO: Final = timedelta(microseconds=1)
 _US_PER_HOUR: Final = 3600 * 1_000_000
@@ -138,7 +142,7 @@ def compute_session_insights(
             continue
         start = entry.start.astimezone(UTC)
         end = entry.end.astimezone(UTC)
-        if end <= start:
+        if end - start < MIN_SESSION:
             continue
         if window_start <= start < window_end:
             length = end - start

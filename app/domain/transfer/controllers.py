@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -327,6 +327,9 @@ def _job_view(job: ImportJob) -> ImportJobView:
     return ImportJobView(job.state, job.rows, job.bytes_read, job.total_bytes, job.error, result)
 
 
+IMPORT_FIELD_LABELS = {"file": "Export file", "format": "Format", "timezone": "Time zone"}
+
+
 class TransferPages(Controller):
     include_in_schema = False
 
@@ -354,6 +357,27 @@ class TransferPages(Controller):
             job=None,
         )
 
+    def _import_error(
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        exc: AppError,
+        values: dict[str, Any],
+        status_code: int = 422,
+        field: str | None = None,
+    ) -> Template:
+        """A refused import: the page with the error next to its field, or, for the htmx form
+        (which swaps #import-status), one small fragment naming the field — never a copy of
+        the page inside the status area."""
+        name = field or exc.field or "form"
+        if is_htmx(request):
+            label = IMPORT_FIELD_LABELS.get(name)
+            text = f"{label}: {exc.message}" if label else exc.message
+            return page(
+                request, "partials/transfer/import_error.html.j2", status_code=status_code, field=name, message=text
+            )
+        return self._import_page(request, user, errors={name: exc.message}, form=values, status_code=status_code)
+
     @get("/import", name="transfer:import")
     async def import_page(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
         return self._import_page(request, current_user)
@@ -374,17 +398,13 @@ class TransferPages(Controller):
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise ValidationError("choose a file to import", field="file")
         except AppError as exc:
-            return self._import_page(
-                request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
-            )
+            return self._import_error(request, current_user, exc, values)
         await _release(db_session)
         maker = sessionmaker_of(request)
         try:
             job, path = await _start(maker, current_user.id, upload)
         except AppError as exc:
-            return self._import_page(
-                request, current_user, errors={"file": exc.message}, form=values, status_code=exc.status_code
-            )
+            return self._import_error(request, current_user, exc, values, exc.status_code, field="file")
         options: dict[str, Any] = {
             "fmt": fmt,
             "zone": zone,
@@ -450,6 +470,5 @@ class TransferPages(Controller):
         count = await db_session.scalar(
             select(func.count()).select_from(TimeEntry).where(TimeEntry.user_id == current_user.id)
         )
-        return page(
-            request, "pages/export.html.j2", today=today, month_ago=today - timedelta(days=30), entry_count=count or 0
-        )
+        # Both dates empty by default: empty means everything, as the page says (issue 9).
+        return page(request, "pages/export.html.j2", today=today, entry_count=count or 0)
