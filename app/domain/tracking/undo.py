@@ -130,7 +130,7 @@ async def undo(db: AsyncSession, user_id: int, snapshot_id: int, now: datetime |
         return snapshot.kind, project.id
     restored: list[Any] = []
     for table, data in payload["rows"]:
-        if data.get("user_id") != user_id:  # never trust a payload across users
+        if "user_id" in data and data["user_id"] != user_id:  # never trust a payload across users
             raise NotFoundError("undo")
         row = load_row(table, data)
         if isinstance(row, TimeEntry):
