@@ -118,8 +118,12 @@
     var action = form.getAttribute('action') || '';
     if (TIMER_ACTIONS.test(action)) rememberTimerFocus();
   }, true);
-  // A boosted form (htmx) swaps #main in place of a page load.
-  document.addEventListener('htmx:afterSettle', restoreFocus);
+  // A boosted form (htmx) swaps #main in place of a page load. Only a POST's swap counts:
+  // a poll settling (the bell, a fragment) must not take the flag meant for the next page.
+  document.addEventListener('htmx:afterSettle', function (evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    if (cfg && String(cfg.verb || '').toLowerCase() === 'post') restoreFocus();
+  });
 
   // ------------------------------------------------------------------ actions
 
