@@ -186,6 +186,15 @@
     var b = bell();
     if (b && document.visibilityState === 'visible' && window.htmx) window.htmx.trigger(b, 'momentum:bell');
   });
+  // A write made through htmx (a boosted form, a button) may change the count: ask again.
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var d = event.detail || {};
+    var verb = (d.requestConfig && d.requestConfig.verb) || '';
+    if (d.elt && d.elt.id !== 'notification-bell' && verb && verb.toLowerCase() !== 'get') {
+      var b = bell();
+      if (b && window.htmx) window.htmx.trigger(b, 'momentum:bell');
+    }
+  });
   document.addEventListener('htmx:afterSettle', function () {
     scan();
     wireButton();
