@@ -152,7 +152,7 @@ def test_credentials_from_the_url(app: Any, portal: Any, settings: Any, make_use
         u = make_user()
         notice(settings, u.id, "Authenticated")
         sweep(app, portal, config(port, url=f"smtp://mailer:p%40ss%20word@127.0.0.1:{port}"))
-        assert seen == [("mailer", "p@ss word")]
+        assert seen and set(seen) == {("mailer", "p@ss word")}  # other tests' unsent notices may go too
         assert len(sink.to(u.email)) == 1
     finally:
         controller.stop()

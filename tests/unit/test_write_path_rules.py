@@ -62,6 +62,11 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "ends the request session's read transaction before the import opens its own session "
         "(on SQLite the open BEGIN IMMEDIATE would hold the write lock); writes nothing"
     ),
+    "app/domain/notifications/derive.py::derive": (
+        "deriving due notices: one short transaction under the user's row lock (FOR UPDATE; SQLite's write "
+        "lock), retried like a unit of work; notices and their bookkeeping change no figure, so it moves no "
+        "data version (docs/notifications.md)"
+    ),
     "app/domain/notifications/email.py::_claim": (
         "e-mail delivery bookkeeping (notifications.emailed_at): the conditional UPDATE that lets one instance "
         "send a notice, committed before sending; no figure reads it, so it takes no user lock"
@@ -107,7 +112,8 @@ WRITE_EXCEPTIONS: dict[str, str] = {
         "app/domain/rules/runner.py) or the timer_running unit of work (timers.py)"
     ),
     "app/domain/notifications/prefs.py::ensure_row": (
-        "creates the notification prefs row; called only inside a unit of work (derive, update_settings)"
+        "creates the notification prefs row; called only under the user's lock (derive's transaction, "
+        "update_settings' unit of work)"
     ),
     "app/domain/notifications/email.py::_claim": "e-mail delivery bookkeeping (see COMMIT_EXCEPTIONS)",
     "app/domain/notifications/email.py::_release": "e-mail delivery bookkeeping (see COMMIT_EXCEPTIONS)",

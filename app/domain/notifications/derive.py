@@ -7,25 +7,31 @@ derivation (`users.data_version`, read with the credential) or a time-based mome
 (`next_check_at`: a timer's long-timer line, the reminder or summary time, a day
 boundary, a goal the running timer will reach) has passed.
 
-`derive` runs as one unit of work of the user (app/db/uow.py): under the user's lock,
-so two instances deriving at once take turns, and the second finds the first's
-bookkeeping and stops; each notice is stored by `store.add_notice` (insert-if-absent on
-its occurrence key), so no occurrence is ever stored twice. The figures come from the
+`derive` runs as one short transaction under the user's lock (the users row on
+PostgreSQL, the write lock on SQLite — the lock every unit of work takes first), so two
+instances deriving at once take turns and the second finds the first's bookkeeping and
+stops; it does not move the data version (a notice changes no figure, so no cached figure
+is dropped). Each notice is stored by `store.add_notice` (insert-if-absent on its
+occurrence key), so no occurrence is ever stored twice. The figures come from the
 shared stats code (`ProductivityService.compute`, period 1) and the planning tally.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import uow
+from app.db.config import writing
 from app.db.models import Notification, NotificationPrefs, TimeEntry
 from app.domain.accounts.schemas import CurrentUser, UserPrefs
 from app.domain.notifications.budget import budget_notices
@@ -168,53 +174,82 @@ def running_timer(payload: StatsPayload) -> RunningTimer | None:
     )
 
 
+async def _lock_user(db: AsyncSession, user_id: int) -> int | None:
+    """Serialise with the user's writes and other derivations, without moving the data version
+    (notices change no figure): PostgreSQL locks the users row (the row every unit of work
+    updates first); SQLite's BEGIN IMMEDIATE already holds the database's write lock.
+    Returns users.data_version as it stands under the lock."""
+    suffix = " FOR UPDATE" if db.get_bind().dialect.name == "postgresql" else ""
+    version = await db.scalar(text(f"SELECT data_version FROM users WHERE id = :uid{suffix}"), {"uid": user_id})
+    return int(version) if version is not None else None
+
+
 async def derive(db: AsyncSession, user: CurrentUser, default_zone: str, now: datetime) -> list[int]:
-    """Store every notice due at `now` (once per occurrence); the ids of the new ones."""
+    """Store every notice due at `now` (once per occurrence); the ids of the new ones.
 
-    async def work(w: uow.Work) -> list[int]:
-        row = await ensure_row(db, user.id)
-        if row.derived_version == w.data_version - 1 and row.next_check_at is not None and now < row.next_check_at:
-            # Another instance derived between our check and our lock: nothing is due.
-            row.derived_version = w.data_version
-            return []
-        settings = from_stored(row.settings)
-        prefs = user.prefs(default_zone)
-        zone_name = prefs.timezone
-        service = ProductivityService(_NoSession(), default_zone)
-        payload = await service.compute(db, user, 1, now)
-        today = payload.daily_breakdown[-1].date if payload.daily_breakdown else now.date()
-        notices, next_check = due_notices(
+    One short transaction under the user's lock, retried on a serialisation conflict like a
+    unit of work; it moves no data version, so no cached figure is dropped for a notice."""
+    for attempt in range(1, uow.MAX_ATTEMPTS + 1):
+        try:
+            with writing():
+                if db.in_transaction():
+                    await db.rollback()
+                created = await _derive_locked(db, user, default_zone, now)
+                await db.commit()
+            return created
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await db.rollback()
+            if attempt < uow.MAX_ATTEMPTS and uow.is_retryable(exc):
+                await asyncio.sleep(random.uniform(0.005, 0.03) * attempt)
+                continue
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _derive_locked(db: AsyncSession, user: CurrentUser, default_zone: str, now: datetime) -> list[int]:
+    version = await _lock_user(db, user.id)
+    if version is None:
+        return []
+    row = await ensure_row(db, user.id)
+    if row.derived_version == version and row.next_check_at is not None and now < row.next_check_at:
+        return []  # another instance derived between our check and our lock: nothing is due
+    settings = from_stored(row.settings)
+    prefs = user.prefs(default_zone)
+    zone_name = prefs.timezone
+    service = ProductivityService(_NoSession(), default_zone)
+    payload = await service.compute(db, user, 1, now)
+    today = payload.daily_breakdown[-1].date if payload.daily_breakdown else now.date()
+    notices, next_check = due_notices(
+        now=now,
+        zone_name=zone_name,
+        working_days=prefs.working_days,
+        settings=settings,
+        day=day_figures(payload, prefs, today),
+        timer=running_timer(payload),
+    )
+    previous = dict(row.state or {}).get("budget")
+    budget, budget_state = await budget_notices(
+        db, user.id, zone_name, now, previous if isinstance(previous, dict) else {}
+    )
+    if settings.budget_threshold:
+        notices.extend(budget)
+    created: list[int] = []
+    for notice in notices:
+        new_id = await add_notice(
+            db,
+            user_id=user.id,
+            kind=notice.kind,
+            key=notice.key,
+            title=notice.title,
+            body=notice.body,
+            action_url=notice.action_url,
             now=now,
-            zone_name=zone_name,
-            working_days=prefs.working_days,
-            settings=settings,
-            day=day_figures(payload, prefs, today),
-            timer=running_timer(payload),
         )
-        previous = dict(row.state or {}).get("budget")
-        budget, budget_state = await budget_notices(
-            db, user.id, zone_name, now, previous if isinstance(previous, dict) else {}
-        )
-        if settings.budget_threshold:
-            notices.extend(budget)
-        created: list[int] = []
-        for notice in notices:
-            new_id = await add_notice(
-                db,
-                user_id=user.id,
-                kind=notice.kind,
-                key=notice.key,
-                title=notice.title,
-                body=notice.body,
-                action_url=notice.action_url,
-                now=now,
-            )
-            if new_id is not None:
-                created.append(new_id)
-        row.state = {**dict(row.state or {}), "budget": budget_state}
-        row.next_check_at = next_check
-        row.derived_version = w.data_version
-        await db.flush()
-        return created
-
-    return await uow.write(db, user.id, work, source="notifications", now=now)
+        if new_id is not None:
+            created.append(new_id)
+    row.state = {**dict(row.state or {}), "budget": budget_state}
+    row.next_check_at = next_check
+    row.derived_version = version
+    await db.flush()
+    return created
