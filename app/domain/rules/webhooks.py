@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5.0
 RETRIES = 3
 # Seconds to wait before retry 1, 2, 3 (a module constant so tests can shorten it).
-RETRY_DELAYS: tuple[float, ...] = (1.0, 4.0, 15.0)
+RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
 SIGNATURE_HEADER = "X-Momentum-Signature"
 
 _pending: set[asyncio.Task[None]] = set()
