@@ -3,6 +3,7 @@ JavaScript, and one with htmx, each filing the next matching entry."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import create_user, sign_in
@@ -15,11 +16,19 @@ def add_project(page: Any, base: str, name: str) -> None:
         page.click("form[action='/projects'] button[type=submit]")
 
 
-def add_entry(page: Any, base: str, notes: str) -> None:
-    """The quick entry form on Home (its default times: the last hour)."""
+def add_entry(page: Any, base: str, notes: str, project: str | None = None, hours_ago: int = 1) -> None:
+    """The quick entry form on Home: half an hour starting `hours_ago` hours ago (the user's zone is UTC)."""
     page.goto(f"{base}/")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=hours_ago)
+    page.fill("form[action='/entries'] input[name=start_time]", start.strftime("%Y-%m-%dT%H:%M"))
+    end = start + timedelta(minutes=30)
+    page.fill("form[action='/entries'] input[name=end_time]", end.strftime("%Y-%m-%dT%H:%M"))
     page.fill("form[action='/entries'] input[name=notes]", notes)
-    page.click("form[action='/entries'] button[type=submit]")
+    if project:
+        page.select_option("form[action='/entries'] select[name=project_id]", label=project)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/entries")) as posted:
+        page.click("form[action='/entries'] button[type=submit]")
+    assert posted.value.status in (200, 303), posted.value.status
     page.wait_for_load_state("networkidle")
 
 
@@ -76,14 +85,15 @@ def test_a_template_rule_files_the_next_entry_without_and_with_javascript(live_s
         page.wait_for_function("() => (document.querySelector('h1')?.textContent || '').includes('Tag')")
         assert page.evaluate("window.__samePage") == "rules"
 
-        add_entry(page, base, "Sprint standup")
-        newest = entries(page, base)[0]
-        assert (newest["project_name"], newest["tags"]) == ("Meetings", ["meeting"])
+        add_entry(page, base, "Planning", project="Meetings", hours_ago=3)
+        planning = next(e for e in entries(page, base) if e["notes"] == "Planning")
+        assert (planning["project_name"], planning["tags"]) == ("Meetings", ["meeting"])
 
         # The preview lists the entries the rule would change (none left: both are tagged or filed).
         page.goto(f"{base}/rules")
         page.click("#rule-list li >> nth=1 >> a >> nth=0")
-        page.click("text=Preview")
+        page.wait_for_function("() => !!document.querySelector('#rule-preview a.btn')")
+        page.click("#rule-preview a.btn")
         page.locator("[data-testid=rule-preview]").wait_for()
         assert errors == []
     finally:

@@ -214,14 +214,29 @@ def test_timer_running_applies_when_the_timer_is_read(user: Any, settings: Any) 
 
 def test_set_project_add_tag_set_billable_in_position_order(user: Any) -> None:
     p = user.api("POST", "/api/projects", json={"name": "Meetings"}).json()
-    # Position 1 sees what position 0 did (the project), in the same write.
-    make_rule(user, conditions=[cond("project_id", "equals", p["id"])], actions=[{"type": "add_tag", "tag": "mtg"}],
-              position=1)
+    q = user.api("POST", "/api/projects", json={"name": "Calls"}).json()
+    make_rule(user, conditions=[cond("notes", "contains", "sync")],
+              actions=[{"type": "set_project", "project_id": q["id"]}, {"type": "add_tag", "tag": "call"}], position=1)
     make_rule(user, conditions=[cond("notes", "contains", "sync")],
               actions=[{"type": "set_project", "project_id": p["id"]}, {"type": "set_billable", "value": True}],
               position=0)
     e = user.api("POST", "/api/entries", json={**ENTRY, "notes": "Team sync"}).json()
-    assert (e["project_id"], e["project_name"], e["billable"], e["tags"]) == (p["id"], "Meetings", True, ["mtg"])
+    # Both apply, in position order: the later set_project wins.
+    assert (e["project_name"], e["billable"], e["tags"]) == ("Calls", True, ["call"])
+
+
+def test_a_rules_change_makes_no_other_rule_apply(user: Any) -> None:
+    p = user.api("POST", "/api/projects", json={"name": "Meetings"}).json()
+    make_rule(user, conditions=[cond("notes", "contains", "sync")],
+              actions=[{"type": "set_project", "project_id": p["id"]}], position=0)
+    tagger = make_rule(user, conditions=[cond("project_id", "equals", p["id"])],
+                       actions=[{"type": "add_tag", "tag": "mtg"}], position=1)
+    e = user.api("POST", "/api/entries", json={**ENTRY, "notes": "Team sync"}).json()
+    assert (e["project_name"], e["tags"]) == ("Meetings", [])  # filed by the first rule only
+    assert runs(user, tagger["id"]) == []
+    # Saved by the user in that project, the entry now meets the second rule.
+    again = user.api("PATCH", f"/api/entries/{e['id']}", json={}).json()
+    assert again["tags"] == ["mtg"]
 
 
 def test_notify_creates_a_rule_notice(user: Any, settings: Any) -> None:

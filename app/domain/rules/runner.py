@@ -4,7 +4,9 @@
 a write's own work, it takes the events the write emitted (`entry_saved`,
 `task_completed`), runs the user's enabled rules for them in `position` order in the same
 transaction, and logs every run. While a rule acts, the unit is marked `in_rule`, so a
-rule's own changes emit no event and trigger no rule. An action that fails raises
+rule's own changes emit no event and trigger no rule; and every rule's conditions are
+checked against the event as it happened (before any rule acted), so no rule's change
+makes another rule apply. An action that fails raises
 `ActionFailed`: the whole write is rolled back and answers 422 naming the rule; the failed
 run is recorded afterwards in a transaction of its own.
 
@@ -108,10 +110,17 @@ def occurrence_of(rule: Rule, trigger: str, entry: TimeEntry, work: Work) -> str
 async def run_entry_rules(
     work: Work, rules: Sequence[Rule], entry: TimeEntry, names: dict[int, str], *, trigger: str
 ) -> None:
-    """Run entry rules (entry_saved or timer_running) on one entry, in order."""
+    """Run entry rules (entry_saved or timer_running) on one entry, in order.
+
+    Every rule's conditions are checked against the entry as the write left it, before any
+    rule acted: a rule's own changes make no other rule apply (docs/rules.md). The order
+    decides in which order the actions are applied (a later set_project wins)."""
     if not rules:
         return
-    day_hours: float | None = None
+    day_hours = None
+    if any(uses_day_hours(r.conditions) for r in rules):
+        day_hours = await entry_day_hours(work.db, entry, work.zone_name, work.now)
+    facts = entry_facts(entry, work.zone_name, work.now, day_hours=day_hours)
     occurrences = {r.id: occurrence_of(r, trigger, entry, work) for r in rules}
     done: set[int] = set()
     for occurrence in set(occurrences.values()):
@@ -122,9 +131,6 @@ async def run_entry_rules(
             continue
         if trigger == "timer_running" and entry.end_time is not None:
             break  # an earlier rule stopped the timer
-        if uses_day_hours(rule.conditions) and day_hours is None:
-            day_hours = await entry_day_hours(work.db, entry, work.zone_name, work.now)
-        facts = entry_facts(entry, work.zone_name, work.now, day_hours=day_hours)
         if not all_hold(rule.conditions, facts):
             continue
         steps = actions.plan_entry(
