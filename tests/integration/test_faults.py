@@ -252,11 +252,15 @@ def test_no_stale_history_after_redis_returns_with_its_old_data(up: Stack, alice
     """An old day written while the cache is down changes the longest streak afterwards
     (the history summary is keyed by users.history_version)."""
     on_two = alice.on(up.two)
-    _entry(alice.client, hours_ago=24 * 100)
-    _entry(alice.client, hours_ago=24 * 102)
+    # Half-hour entries ending at 12:00 UTC (the user's zone), so none crosses midnight
+    # whatever the time of day the test runs.
+    now = datetime.now(UTC)
+    midday = 24 * 100 + (now - now.replace(hour=12, minute=0, second=0)) / timedelta(hours=1)
+    _entry(alice.client, hours_ago=midday)
+    _entry(alice.client, hours_ago=midday + 48)
     assert _stats(on_two)["streak"]["longest_streak"] == 1  # the summary is cached now
     up.redis.stop()
-    _entry(alice.client, hours_ago=24 * 101)
+    _entry(alice.client, hours_ago=midday + 24)
     up.redis.start()
     assert _wait_for(lambda: _readyz(up.two).json().get("cache") == "ok", timeout=8)
     assert _stats(on_two)["streak"]["longest_streak"] == 3
