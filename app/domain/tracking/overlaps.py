@@ -24,6 +24,7 @@ from app.lib.errors import ConflictError
 from app.lib.time import get_zone
 
 LONG_ENTRY = timedelta(hours=12)
+SHOWN_OVERLAPS = 3  # a form names this many overlapping entries, then counts the rest
 MAX_ENTRY = timedelta(days=7)
 
 
@@ -128,11 +129,18 @@ async def describe_warnings(
     if pids:
         names = dict((await db.execute(select(Project.id, Project.name).where(Project.id.in_(pids)))).tuples().all())
     out: list[str] = []
+    shown = 0
     for w in warnings:
-        if w.kind == "long":
-            out.append("It lasts more than 12 hours.")
-        elif w.entry_id in rows:
+        if w.kind == "overlap" and w.entry_id in rows:
+            shown += 1
+            if shown > SHOWN_OVERLAPS:
+                continue
             other = rows[w.entry_id]
             name = names.get(other.project_id) if other.project_id is not None else None
             out.append(f"It overlaps {describe(other, zone_name, name)}.")
+    if shown > SHOWN_OVERLAPS:
+        more = shown - SHOWN_OVERLAPS
+        out.append(f"It also overlaps {more} other {'entry' if more == 1 else 'entries'}.")
+    if any(w.kind == "long" for w in warnings):
+        out.append("It lasts more than 12 hours.")
     return out
