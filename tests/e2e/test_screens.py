@@ -73,12 +73,12 @@ def test_every_page_at_desktop_and_phone_width_in_light_and_dark(
     base = live_server["base"]
     shots = _shots_dir()
     problems: list[str] = []
+    errors: list[str] = []  # console errors of the page being shot (cleared per page)
     taken = 0
     for name, scheme, theme in THEMES:
         _set_theme(base, demo["auth"], theme)
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-            errors: list[str] = []
             try:
                 page = context.new_page()
                 page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
