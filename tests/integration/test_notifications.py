@@ -107,6 +107,7 @@ def test_long_timer_due_exactly_at_the_threshold_once_per_timer(make_user: Any, 
     found = notices(u, "long_timer")
     assert len(found) == 1
     assert found[0]["title"].endswith("has been running for 8 h") and found[0]["read"] is False
+    assert found[0]["action_url"] == f"/notifications#long-timer-{timer['id']}"  # its actions
     pin(start + timedelta(hours=9))
     poll(u)
     assert len(notices(u, "long_timer")) == 1

@@ -87,7 +87,7 @@ def _long_timer(timer: RunningTimer, settings: NotificationSettings, zone_name: 
         key=f"long_timer:{timer.entry_id}",
         title=f"Your timer{what} has been running for {_h(hours)} h",
         body=f"Started {started:%Y-%m-%d %H:%M}. Stop it now, stop it at the time you stopped working, or keep going.",
-        action_url=f"/notifications/timer/{timer.entry_id}",
+        action_url=f"/notifications#long-timer-{timer.entry_id}",
     )
 
 
