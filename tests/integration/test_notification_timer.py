@@ -185,3 +185,15 @@ def test_the_sweep_derives_what_the_poll_would_once(app: Any, portal: Any, setti
     u.client.get("/notifications/bell")
     found = [n for n in u.api("GET", "/api/notifications").json()["items"] if n["kind"] == "long_timer"]
     assert len(found) == 1
+
+
+def test_the_bell_polls_again_when_the_next_notice_becomes_due(settings: Any, make_user: Any, pin: Any) -> None:
+    u = make_user()
+    quiet = {"daily_summary": False, "daily_reminder": False, "long_timer_hours": 8}
+    assert u.api("PATCH", "/api/me/notifications", json=quiet).status_code == 200
+    t = timer_since(settings, u, 60)
+    pin(t["start"] + timedelta(hours=8) - timedelta(seconds=30))
+    bell = u.client.get("/notifications/bell")
+    assert 'data-bell-poll="31"' in bell.text  # not 60: the long-timer line is 30 s away
+    pin(t["start"] + timedelta(hours=8))
+    assert 'data-unread="1"' in u.client.get("/notifications/bell").text

@@ -51,6 +51,7 @@ class BellState(msgspec.Struct, frozen=True):
     latest_id: int
     timer_start: datetime | None
     settings: NotificationSettings
+    next_check_at: datetime | None = None  # the next moment something time-based can become due
 
 
 def _bell_statement(user_id: int) -> Any:
@@ -101,6 +102,7 @@ async def _read_bell(db: AsyncSession, user_id: int) -> tuple[BellState, datetim
         latest_id=int(latest or 0),
         timer_start=timer_start,
         settings=from_stored(raw_settings if isinstance(raw_settings, dict) else None),
+        next_check_at=next_check,
     )
     return state, next_check, (int(version) if version is not None else None)
 

@@ -4,7 +4,8 @@ settings section — every one a plain form or link that works without JavaScrip
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +19,7 @@ from app.domain.accounts.auth import resolve_user, user_zone
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.notifications import prefs as prefs_svc
 from app.domain.notifications import services as svc
-from app.domain.notifications.derive import bell_state
+from app.domain.notifications.derive import BellState, bell_state
 from app.domain.notifications.idle import stop_running
 from app.domain.notifications.prefs import KIND_LABELS, KINDS, NotificationSettings
 from app.domain.tracking import timer as timer_svc
@@ -35,6 +36,7 @@ DB = NamedDependency[AsyncSession]
 
 POLL_RUNNING = 60  # seconds, like the fragments (CONTRACT section 5)
 POLL_IDLE = 300
+MIN_POLL = 5
 PAGE_SIZE = 100
 SETTINGS_STATE_KEY = "momentum_notification_settings"
 _FORM_FIELDS = ("long_timer_hours", "reminder_time", "summary_time", "idle_minutes")
@@ -59,6 +61,16 @@ async def settings_section_guard(connection: ASGIConnection[Any, Any, Any, Any],
     connection.scope.setdefault("state", {})[SETTINGS_STATE_KEY] = _settings_form(values)
 
 
+def bell_poll_seconds(state: BellState, now: datetime) -> int:
+    """Like the fragments: 60 s while a timer runs, else 5 minutes — but never later than the
+    next moment a time-based notice can become due, so it shows within seconds of it."""
+    base = POLL_RUNNING if state.timer_start is not None else POLL_IDLE
+    if state.next_check_at is None:
+        return base
+    until = math.ceil((state.next_check_at - now).total_seconds()) + 1
+    return max(MIN_POLL, min(base, until))
+
+
 def _settings_form(values: NotificationSettings) -> dict[str, Any]:
     return {f: getattr(values, f) for f in NotificationSettings.__struct_fields__}
 
@@ -68,12 +80,13 @@ class NotificationPages(Controller):
 
     @get("/notifications/bell", name="notifications:bell")
     async def bell(self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB) -> Template:
-        state = await bell_state(db_session, current_user, _default_zone(request), clock.now())
+        now = clock.now()
+        state = await bell_state(db_session, current_user, _default_zone(request), now)
         response = page(
             request,
             "partials/notifications/bell.html.j2",
             bell=state,
-            poll_seconds=POLL_RUNNING if state.timer_start is not None else POLL_IDLE,
+            poll_seconds=bell_poll_seconds(state, now),
         )
         response.headers["Cache-Control"] = "no-store"
         return response
