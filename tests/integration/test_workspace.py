@@ -156,11 +156,11 @@ def test_palette_runs_a_fixed_number_of_queries_whatever_the_history(user: UserC
         count_queries.settle()
         return count_queries.count - before
 
-    # The credential (1), the running timer, the recent entries, projects and tasks (4).
-    assert queries("") == 5
-    assert queries("project 0") == 5
-    statements = " ".join(count_queries.statements[-4:]).upper()
-    assert statements.count("LIMIT") >= 3
+    # The credential (1); the running timer with the recent entries (1); projects with tasks (1).
+    assert queries("") == 3
+    assert queries("project 0") == 3
+    statements = " ".join(count_queries.statements[-2:]).upper()
+    assert statements.count("LIMIT") == 4
 
 
 def test_palette_is_in_the_openapi_schema_with_the_error_body(client: Any) -> None:

@@ -1,6 +1,7 @@
 """What the command palette can offer a user (CONTRACT section 7): pages, actions, and
-the user's projects, open tasks and recent entries, read with four indexed, LIMITed
-queries whatever the size of the history (tests/integration/test_workspace.py counts them).
+the user's projects, open tasks and recent entries, read with two round trips of indexed,
+LIMITed selects whatever the size of the history (tests/integration/test_workspace.py
+counts them).
 
 The database pre-filters projects and tasks with a subsequence LIKE pattern of the
 query (`palette.like_pattern`), so a matching name is never cut off by the LIMIT;
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BigInteger, Integer, String, and_, cast, func, literal, null, or_, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry
@@ -32,53 +33,61 @@ def _filter(column: Any, pattern: str) -> Any:
     return func.lower(column).like(pattern, escape="\\")
 
 
-async def load_projects(db: AsyncSession, user_id: int, needle: str) -> list[Any]:
-    stmt = select(Project.id, Project.name, Project.client).where(
-        Project.user_id == user_id, Project.archived.is_(False)
-    )
-    if needle and needle.isascii():
-        stmt = stmt.where(_filter(Project.name, like_pattern(needle)))
-    stmt = stmt.order_by(func.length(Project.name), Project.name, Project.id).limit(PROJECT_LIMIT)
-    return list((await db.execute(stmt)).all())
-
-
-async def load_tasks(db: AsyncSession, user_id: int, needle: str) -> list[Any]:
-    stmt = (
-        select(Task.id, Task.name, Task.project_id, Project.name.label("project_name"))
+async def load_targets(db: AsyncSession, user_id: int, needle: str) -> tuple[list[Any], list[Any]]:
+    """(projects, open tasks) matching `needle`: one round trip (UNION ALL of two LIMITed
+    selects; the unique (user_id, name) index and ix_tasks_user_id find the user's rows)."""
+    pattern = like_pattern(needle) if needle and needle.isascii() else None
+    projects = select(
+        literal("p").label("kind"), Project.id.label("id"), Project.name.label("name"),
+        cast(null(), BigInteger).label("project_id"), Project.client.label("extra"),
+    ).where(Project.user_id == user_id, Project.archived.is_(False))
+    tasks = (
+        select(
+            literal("t").label("kind"), Task.id.label("id"), Task.name.label("name"),
+            Task.project_id.label("project_id"), Project.name.label("extra"),
+        )
         .join(Project, and_(Project.id == Task.project_id, Project.user_id == Task.user_id))
         .where(Task.user_id == user_id, Task.status == "todo", Project.archived.is_(False))
     )
-    if needle and needle.isascii():
-        pattern = like_pattern(needle)
-        stmt = stmt.where(or_(_filter(Task.name, pattern), _filter(Project.name, pattern)))
-    stmt = stmt.order_by(Task.id.desc()).limit(TASK_LIMIT)
-    return list((await db.execute(stmt)).all())
+    if pattern is not None:
+        projects = projects.where(_filter(Project.name, pattern))
+        tasks = tasks.where(or_(_filter(Task.name, pattern), _filter(Project.name, pattern)))
+    projects = projects.order_by(func.length(Project.name), Project.name, Project.id).limit(PROJECT_LIMIT)
+    tasks = tasks.order_by(Task.id.desc()).limit(TASK_LIMIT)
+    rows = (await db.execute(union_all(projects.subquery().select(), tasks.subquery().select()))).all()
+    found_projects = [r for r in rows if r.kind == "p"]
+    found_projects.sort(key=lambda r: (len(r.name), r.name, r.id))
+    found_tasks = sorted((r for r in rows if r.kind == "t"), key=lambda r: -r.id)
+    return found_projects, found_tasks
 
 
-async def load_recent(db: AsyncSession, user_id: int) -> list[Any]:
-    """The newest completed entries (the covering index on (user_id, start_time, end_time)
-    serves the filter and the ORDER BY … LIMIT), with their project and task names. No
-    datetime is selected: converting them was most of this query's cost."""
-    p, t = Project, Task
-    stmt = (
-        select(
-            TimeEntry.id, TimeEntry.project_id, TimeEntry.task_id, TimeEntry.notes,
-            p.name.label("project_name"), t.name.label("task_name"),
+async def load_recent(db: AsyncSession, user_id: int) -> tuple[bool, list[Any]]:
+    """(a timer runs, the newest completed entries with their project and task names):
+    one round trip, a UNION ALL of the running timer (the partial unique index) and the
+    newest completed entries (the covering index on (user_id, start_time, end_time) serves
+    the filter and the ORDER BY … LIMIT). The start is read as stored, not converted to a
+    datetime object: converting was most of this query's cost."""
+
+    def entries(running: int) -> Any:
+        return (
+            select(
+                TimeEntry.id.label("id"), TimeEntry.project_id.label("project_id"),
+                TimeEntry.task_id.label("task_id"), TimeEntry.notes.label("notes"),
+                Project.name.label("project_name"), Task.name.label("task_name"),
+                type_coerce(TimeEntry.start_time, String()).label("started"),
+                literal(running, Integer()).label("running"),
+            )
+            .select_from(TimeEntry)
+            .outerjoin(Project, and_(Project.id == TimeEntry.project_id, Project.user_id == TimeEntry.user_id))
+            .outerjoin(Task, and_(Task.id == TimeEntry.task_id, Task.user_id == TimeEntry.user_id))
+            .where(TimeEntry.user_id == user_id)
         )
-        .outerjoin(p, and_(p.id == TimeEntry.project_id, p.user_id == TimeEntry.user_id))
-        .outerjoin(t, and_(t.id == TimeEntry.task_id, t.user_id == TimeEntry.user_id))
-        .where(TimeEntry.user_id == user_id, TimeEntry.end_time.is_not(None))
-        .order_by(TimeEntry.start_time.desc())
-        .limit(RECENT_SCAN)
-    )
-    return list((await db.execute(stmt)).all())
 
-
-async def running_timer(db: AsyncSession, user_id: int) -> Any:
-    stmt = select(TimeEntry.id, TimeEntry.project_id).where(
-        TimeEntry.user_id == user_id, TimeEntry.end_time.is_(None)
-    )
-    return (await db.execute(stmt)).first()
+    running = entries(1).where(TimeEntry.end_time.is_(None)).limit(1)
+    recent = entries(0).where(TimeEntry.end_time.is_not(None)).order_by(TimeEntry.start_time.desc()).limit(RECENT_SCAN)
+    rows = (await db.execute(union_all(running.subquery().select(), recent.subquery().select()))).all()
+    completed = sorted((r for r in rows if not r.running), key=lambda r: r.started, reverse=True)
+    return any(r.running for r in rows), completed
 
 
 def entry_label(row: Any) -> str:
@@ -147,7 +156,7 @@ def action_candidates(running: bool, theme: str, today: date) -> list[Candidate]
 
 def project_candidates(rows: list[Any]) -> list[Candidate]:
     return [
-        Candidate("project", f"project:{r.id}", f"Start timer on {r.name}", hint=r.client or "Project",
+        Candidate("project", f"project:{r.id}", f"Start timer on {r.name}", hint=r.extra or "Project",
                   url="/actions/timer/start", method="POST", fields={"project_id": str(r.id)},
                   weight=0.5, also=(r.name,))
         for r in rows
@@ -156,10 +165,10 @@ def project_candidates(rows: list[Any]) -> list[Candidate]:
 
 def task_candidates(rows: list[Any]) -> list[Candidate]:
     return [
-        Candidate("task", f"task:{r.id}", f"Start timer on {r.name}", hint=f"Task · {r.project_name}",
+        Candidate("task", f"task:{r.id}", f"Start timer on {r.name}", hint=f"Task · {r.extra}",
                   url="/actions/timer/start", method="POST",
                   fields={"project_id": str(r.project_id), "task_id": str(r.id)},
-                  weight=0.3, also=(r.name, f"{r.project_name} {r.name}"))
+                  weight=0.3, also=(r.name, f"{r.extra} {r.name}"))
         for r in rows
     ]
 
@@ -185,12 +194,10 @@ def recent_project_ids(rows: list[Any]) -> list[int]:
 async def candidates(db: AsyncSession, user_id: int, query: str, theme: str, today: date) -> list[Candidate]:
     """Every candidate for `query`, the most useful first (the order an empty query shows)."""
     needle = entity_query(query, COMMAND_WORDS)
-    running = await running_timer(db, user_id)
-    recent_rows = await load_recent(db, user_id)
-    projects = await load_projects(db, user_id, needle)
-    tasks = await load_tasks(db, user_id, needle)
+    running, recent_rows = await load_recent(db, user_id)
+    projects, tasks = await load_targets(db, user_id, needle)
     recent = distinct_recent(recent_rows)
-    actions = action_candidates(running is not None, theme, today)
+    actions = action_candidates(running, theme, today)
     # Recently used projects first among the projects.
     order = {pid: i for i, pid in enumerate(recent_project_ids(recent_rows))}
     projects.sort(key=lambda r: order.get(r.id, len(order)))
