@@ -23,6 +23,13 @@
     return (v && v.trim()) || fallback;
   }
 
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  /** "2026-09-10" -> "10 Sep" (the table next to the chart keeps the full dates). */
+  function shortDay(label) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(label));
+    return m ? parseInt(m[3], 10) + ' ' + MONTHS[parseInt(m[2], 10) - 1] : label;
+  }
+
   function config(d) {
     var text = cssVar('--chart-text', '#5b6275');
     var grid = cssVar('--chart-grid', '#e5e7ef');
@@ -46,7 +53,11 @@
         interaction: { mode: 'index', intersect: false },
         plugins: { legend: { display: true, labels: { color: text } } },
         scales: {
-          x: { grid: { display: false }, ticks: { color: text, maxTicksLimit: 8, maxRotation: 0 } },
+          // Short day labels ("10 Sep") and fewer of them on a phone: the ISO dates ran into
+          // each other at 390 px (issue 9).
+          x: { grid: { display: false }, ticks: { color: text, maxRotation: 0, autoSkip: true, autoSkipPadding: 12,
+            maxTicksLimit: window.innerWidth < 600 ? 4 : 8,
+            callback: function (value) { return shortDay(this.getLabelForValue(value)); } } },
           y: { beginAtZero: true, grid: { color: grid }, ticks: { color: text, callback: function (v) { return v + ' h'; } } },
         },
       },
