@@ -41,8 +41,8 @@ def test_bell_toast_and_mark_read(live_server: Any, browser: Any) -> None:
         page.wait_for_selector("#notification-bell[data-latest]")
         assert page.locator("[data-testid=bell-count]").count() == 0
         now = datetime.now(UTC)
-        entry = {"start_time": (now - timedelta(minutes=3)).isoformat(),
-                 "end_time": (now - timedelta(minutes=1)).isoformat(), "notes": "e2e"}
+        entry = {"start_time": (now - timedelta(seconds=70)).isoformat(),
+                 "end_time": (now - timedelta(seconds=5)).isoformat(), "notes": "e2e"}
         assert api(page, "POST", "/api/entries", entry)[0] == 201
         # One poll later (5 minutes without a running timer) the bell counts it and a toast shows it.
         page.clock.fast_forward("05:01")
