@@ -4,6 +4,7 @@ targets are at least 44 px, and deleting an entry offers Undo, which restores it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -142,3 +143,41 @@ def test_deleting_an_entry_on_a_phone_offers_undo_which_restores_it(live_server:
         assert page.locator("#flash").count() == 0
     finally:
         context.close()
+
+
+def test_the_donut_tooltip_is_never_clipped(live_server: Any, browser: Any) -> None:
+    """The projects donut is 12rem wide; its tooltip is an element of its own (not drawn on
+    the canvas), so a long project name shows whole and inside the screen."""
+    base = live_server["base"]
+    email = create_user(live_server)
+    auth = _token(base, email)
+    name = "A project with a very long name indeed, longer than the chart"
+    p = httpx.post(f"{base}/api/projects", json={"name": name}, headers=auth).json()
+    start = (datetime.now(UTC) - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=2)
+    body = {"start_time": start.isoformat(), "end_time": end.isoformat(), "project_id": p["id"]}
+    assert httpx.post(f"{base}/api/entries", json=body, headers=auth).status_code == 201
+    for viewport in (PHONE, {"width": 1280, "height": 900}):
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            sign_in(page, base, email)
+            page.goto(f"{base}/dashboard/productivity")
+            canvas = page.locator("#productivity-projects canvas")
+            page.wait_for_function("() => document.querySelector('#productivity-projects canvas[data-drawn]') !== null"
+                                   " || !!(window.Chart && Chart.getChart(document.querySelector("
+                                   "'#productivity-projects canvas')))")
+            canvas.scroll_into_view_if_needed()
+            box = canvas.bounding_box()
+            assert box is not None
+            # A point on the ring (the cutout is 62 % of the radius).
+            page.mouse.move(box["x"] + box["width"] / 2 + box["width"] * 0.42, box["y"] + box["height"] / 2)
+            tip = page.locator("#productivity-projects .chart-tip")
+            tip.wait_for(state="visible")
+            assert name in tip.inner_text() and "2 h" in tip.inner_text()
+            rect = tip.bounding_box()
+            assert rect is not None and rect["x"] >= 0 and rect["x"] + rect["width"] <= viewport["width"]
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert scroll <= inner
+        finally:
+            context.close()
