@@ -420,7 +420,7 @@ def test_project_edit_error_is_shown_under_that_project(user: Any) -> None:
     assert r.status_code == 422
     page = text(r)
     own_block = page.split(f'id="project-{p["id"]}"', 1)[1].split("</li>", 1)[0]
-    assert '<p class="field-error" role="alert">name: a project named \'taken\' already exists</p>' in own_block
+    assert '<p class="field-error" role="alert">Name: a project named \'taken\' already exists</p>' in own_block
     assert user.api("GET", f"/api/projects/{p['id']}").json()["name"] == "Mine"
 
 
@@ -428,10 +428,10 @@ def test_task_create_error_is_422_with_the_message(user: Any) -> None:
     p = project(user)
     r = post(user, "/tasks", {"project_id": p["id"], "name": "  "})
     assert r.status_code == 422
-    assert '<p class="flash flash-error" role="alert">name: must be 1 to 200 characters</p>' in text(r)
+    assert '<p class="flash flash-error" role="alert">Name: must be 1 to 200 characters</p>' in text(r)
     r = post(user, "/tasks", {"project_id": "", "name": "orphan"})
     assert r.status_code == 422
-    assert "project_id: is required" in text(r)
+    assert "Project: is required" in text(r)
     assert user.api("GET", "/api/tasks").json() == []
 
 
@@ -440,7 +440,7 @@ def test_task_toggle_with_a_bad_status_is_422(user: Any) -> None:
     t = user.api("POST", "/api/tasks", json={"project_id": p["id"], "name": "x"}).json()
     r = post(user, f"/tasks/{t['id']}", {"status": "someday"})
     assert r.status_code == 422
-    assert "status: must be todo or done" in text(r)
+    assert "Status: must be todo or done" in text(r)
     assert user.api("GET", "/api/tasks").json()[0]["status"] == "todo"
 
 

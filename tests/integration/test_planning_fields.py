@@ -290,7 +290,10 @@ def test_the_project_edit_form_shows_each_error_and_keeps_the_values_typed(
     r = post(user, f"/projects/{p['id']}", typed)
     assert r.status_code == 422
     page = html.unescape(r.text)
-    assert f'<p class="field-error" role="alert">{field}: {message}</p>' in page
+    # Above a multi-field form the error names its field in words (issue 9).
+    from app.domain.tracking.validation import label
+
+    assert f'<p class="field-error" role="alert">{label(field)}: {message}</p>' in page
     assert 'value="Atlas renamed"' in page
     assert f'id="{field}-{p["id"]}" name="{field}"' in page
     after = user.api("GET", f"/api/projects/{p['id']}").json()
@@ -309,9 +312,9 @@ def test_the_task_forms_set_and_refuse_estimates_and_due_dates(user: UserCtx) ->
     assert "est. 90 min" in page and "due 2026-05-04" in page
 
     for data, message in [
-        ({"estimate_minutes": "0"}, "estimate_minutes: must be greater than 0 (or empty for no estimate)"),
-        ({"estimate_minutes": "1.5"}, "estimate_minutes: must be a whole number"),
-        ({"due_date": "05/04/2026"}, "due_date: must be a date YYYY-MM-DD"),
+        ({"estimate_minutes": "0"}, "Estimate (minutes): must be greater than 0 (or empty for no estimate)"),
+        ({"estimate_minutes": "1.5"}, "Estimate (minutes): must be a whole number"),
+        ({"due_date": "05/04/2026"}, "Due date: must be a date YYYY-MM-DD"),
     ]:
         r = post(user, "/tasks", {"project_id": str(p["id"]), "name": "Refused", **data})
         assert r.status_code == 422, data

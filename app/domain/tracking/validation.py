@@ -39,6 +39,9 @@ def require_aware(value: datetime, field: str) -> datetime:
 LABELS = {
     "start_time": "Start", "end_time": "End", "notes": "Notes", "outcome": "Outcome",
     "tags": "Tags", "project_id": "Project", "task_id": "Task", "start": "From", "end": "To",
+    "name": "Name", "color": "Colour", "budget_hours": "Budget (hours)", "budget_period": "Budget period",
+    "hourly_rate": "Hourly rate", "due_date": "Due date", "budget_alerts": "Budget notices",
+    "estimate_minutes": "Estimate (minutes)",
 }
 
 
