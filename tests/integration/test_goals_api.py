@@ -475,7 +475,7 @@ def test_goals_page_edits_and_deletes_with_plain_posts(make_user: Any) -> None:
     got = user.api("GET", f"/api/goals/{goal['id']}").json()
     assert (got["name"], got["target"]) == ("Renamed", 12.0)
     r = user.client.post(f"/goals/{goal['id']}", data={**token, "target": "-1"}, follow_redirects=False)
-    assert r.status_code == 422 and "target: must be greater than 0" in r.text
+    assert r.status_code == 422 and "Target: must be greater than 0" in r.text  # the field in words (issue 9)
     r = other.client.post(f"/goals/{goal['id']}/delete", data={"_csrf_token": other.csrf["X-CSRF-Token"]},
                           follow_redirects=False)
     assert r.status_code == 404

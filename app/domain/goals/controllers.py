@@ -210,7 +210,8 @@ class GoalsPages(Controller):
                 changes["target"] = _float(str(form.get("target")), "target")
             await goals.update_goal(db_session, current_user.id, goal_id, today, changes)
         except AppError as exc:
-            return await self._render(request, current_user, db_session, {f"g{goal_id}": exc.text}, None, 422)
+            errors = {f"g{goal_id}": checks.form_message(exc)}
+            return await self._render(request, current_user, db_session, errors, None, 422)
         return see_other("/goals")
 
     @post("/{goal_id:int}/delete", name="goals:delete")

@@ -27,7 +27,7 @@ from app.domain.tracking import projects as project_svc
 from app.domain.tracking import undo as undo_svc
 from app.domain.tracking.pages import form_bool, form_int, form_str
 from app.domain.tracking.plan_fields import parse_form_alerts, parse_form_number
-from app.domain.tracking.validation import label, utcnow
+from app.domain.tracking.validation import form_message, utcnow
 from app.lib.bounds import PathId
 from app.lib.errors import AppError, ValidationError
 from app.lib.flash import Flash, flash
@@ -240,14 +240,6 @@ class ProjectPages(Controller):
         task = await project_svc.get_task(db_session, current_user.id, task_id)
         await project_svc.delete_task(db_session, current_user.id, task_id)
         return see_other(tasks_open(task.project_id))
-
-
-def form_message(exc: AppError) -> str:
-    """An error shown above a form that has several fields: the field's label in words
-    ("Name: must be 1 to 120 characters"), never its internal name."""
-    if not exc.field or exc.message[:1].isupper():
-        return exc.message
-    return f"{label(exc.field)}: {exc.message}"
 
 
 def tasks_open(project_id: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from app.lib.bounds import MAX_TAG_LEN, MAX_TAGS, OFFSET_MESSAGE, check_year
-from app.lib.errors import ValidationError
+from app.lib.errors import AppError, ValidationError
 from app.lib.time import get_zone
 
 MAX_ENTRY = timedelta(days=7)
@@ -41,12 +41,21 @@ LABELS = {
     "tags": "Tags", "project_id": "Project", "task_id": "Task", "start": "From", "end": "To",
     "name": "Name", "color": "Colour", "budget_hours": "Budget (hours)", "budget_period": "Budget period",
     "hourly_rate": "Hourly rate", "due_date": "Due date", "budget_alerts": "Budget notices",
-    "estimate_minutes": "Estimate (minutes)",
+    "estimate_minutes": "Estimate (minutes)", "target": "Target", "metric": "Measure", "period": "Period",
+    "direction": "Direction",
 }
 
 
 def label(field: str) -> str:
     return LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def form_message(exc: AppError) -> str:
+    """An error shown above a form that has several fields: the field's label in words
+    ("Name: must be 1 to 120 characters"), never its internal name."""
+    if not exc.field or exc.message[:1].isupper():
+        return exc.message
+    return f"{label(exc.field)}: {exc.message}"
 
 
 def clean_text(value: str, field: str) -> str:
