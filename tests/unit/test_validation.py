@@ -54,11 +54,11 @@ def test_check_interval_accepts_a_running_timer_started_in_the_past() -> None:
 @pytest.mark.parametrize(
     ("start", "end", "field", "message"),
     [
-        ("2026-03-11 10:00", "2026-03-11 10:00", "end_time", "must be after start_time"),
-        ("2026-03-11 10:00", "2026-03-11 09:59:59", "end_time", "must be after start_time"),
-        ("2026-03-01 00:00", "2026-03-08 00:00:01", "end_time", "an entry lasts at most 7 days"),
-        ("2026-03-11 11:00", "2026-03-11 12:05:01", "end_time", "must not be more than 5 minutes in the future"),
-        ("2026-03-11 12:06", "2026-03-11 12:07", "start_time", "must not be in the future"),
+        ("2026-03-11 10:00", "2026-03-11 10:00", "end_time", "End must be after start"),
+        ("2026-03-11 10:00", "2026-03-11 09:59:59", "end_time", "End must be after start"),
+        ("2026-03-01 00:00", "2026-03-08 00:00:01", "end_time", "An entry can last at most 7 days"),
+        ("2026-03-11 11:00", "2026-03-11 12:05:01", "end_time", "End cannot be more than 5 minutes in the future"),
+        ("2026-03-11 12:06", "2026-03-11 12:07", "start_time", "Start cannot be in the future"),
     ],
     ids=["zero-length", "negative", "over-7-days", "end-too-far-ahead", "start-in-future"],
 )
@@ -80,7 +80,7 @@ def test_clean_text_allows_2000_characters_and_rejects_2001() -> None:
     assert checks.clean_text("x" * 2000, "notes") == "x" * 2000
     with pytest.raises(ValidationError) as exc:
         checks.clean_text("x" * 2001, "outcome")
-    assert error_of(exc) == ("outcome", "must be at most 2000 characters")
+    assert error_of(exc) == ("outcome", "Outcome must be at most 2000 characters")
 
 
 def test_clean_tags_strips_drops_empty_and_duplicates_keeping_order() -> None:
@@ -184,8 +184,8 @@ def test_parse_local_datetime_keeps_an_explicit_offset() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("", "is required"), ("tomorrow", "must be a date and time like 2026-03-11T09:30"),
-     ("2026-02-30T09:00", "must be a date and time like 2026-03-11T09:30")],
+    [("", "End is required"), ("tomorrow", "End must be a date and time like 2026-03-11 09:30"),
+     ("2026-02-30T09:00", "End must be a date and time like 2026-03-11 09:30")],
     ids=["empty", "word", "no-such-day"],
 )
 def test_parse_local_datetime_rejects_bad_input(value: str, message: str) -> None:

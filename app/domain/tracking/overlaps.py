@@ -127,7 +127,7 @@ async def describe_warnings(
     pids = {e.project_id for e in rows.values() if e.project_id is not None}
     names: dict[int, str] = {}
     if pids:
-        names = dict((await db.execute(select(Project.id, Project.name).where(Project.id.in_(pids)))).tuples().all())
+        names = dict((await db.execute(select(Project.id, Project.name).where(Project.id.in_(pids)))).all())
     out: list[str] = []
     shown = 0
     for w in warnings:
