@@ -97,7 +97,9 @@ async def _earlier_cached(db: AsyncSession, user_id: int, project_id: int, zone_
     # The history version lives in the users row (moved by the unit of work when old days
     # change), so a cache that lost a write can never serve an old sum.
     version = await db.scalar(text("SELECT history_version FROM users WHERE id = :uid"), {"uid": user_id})
-    key = f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}" if version else None
+    key = None
+    if version is not None:  # 0 is a version too: a user whose old days never changed
+        key = f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}"
     if key:
         raw = await cache_lib.get_bytes(key)
         if raw is not None:
