@@ -44,12 +44,9 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "the pre-unit-of-work commit helper (commit, then bump the cache and history versions); "
         "still used by the import service below"
     ),
-    "app/domain/accounts/token_usage.py::touch_token": (
-        "api_tokens.last_used_at bookkeeping, at most once a minute per token, after the response; "
-        "not a user's data, so it takes no user lock"
-    ),
-    "app/domain/accounts/token_usage.py::touch_session": (
-        "user_sessions.last_seen_at bookkeeping, like touch_token: once a minute per session, after the response"
+    "app/domain/accounts/token_usage.py::_stamp": (
+        "api_tokens.last_used_at and user_sessions.last_seen_at bookkeeping, at most once a minute per token "
+        "or session, after the response; not a user's data, so it takes no user lock"
     ),
     "app/domain/transfer/jobs.py::_commit": (
         "import job rows (the per-user import lock, progress, heartbeat): bookkeeping, not figures"

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import CursorResult
@@ -36,17 +37,13 @@ _tasks: set[asyncio.Task[bool]] = set()
 OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-async def touch_token(digest: str, open_db: OpenSession, now: datetime | None = None) -> bool:
-    """Set the token's last_used_at to `now` unless it was set less than a minute ago.
-    True when a row changed."""
-    now = now or datetime.now(UTC)
+async def _stamp(column: Any, key: Any, digest: str, open_db: OpenSession, now: datetime) -> bool:
+    """Set `column` (of the row whose `key` is `digest`) to `now` unless it was set less
+    than a minute ago: one conditional UPDATE in a short transaction of its own."""
     statement = (
-        update(ApiToken)
-        .where(
-            ApiToken.token_hash == digest,
-            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - INTERVAL),
-        )
-        .values(last_used_at=now)
+        update(column.class_)
+        .where(key == digest, or_(column.is_(None), column < now - INTERVAL))
+        .values({column.key: now})
         .execution_options(synchronize_session=False)
     )
     with writing():
@@ -54,25 +51,17 @@ async def touch_token(digest: str, open_db: OpenSession, now: datetime | None = 
             result = await db.execute(statement)
             await db.commit()
     return isinstance(result, CursorResult) and result.rowcount > 0
+
+
+async def touch_token(digest: str, open_db: OpenSession, now: datetime | None = None) -> bool:
+    """Set the token's last_used_at to `now` unless it was set less than a minute ago.
+    True when a row changed."""
+    return await _stamp(ApiToken.last_used_at, ApiToken.token_hash, digest, open_db, now or datetime.now(UTC))
 
 
 async def touch_session(digest: str, open_db: OpenSession, now: datetime | None = None) -> bool:
     """The same for a browser session's last_seen_at. True when a row changed."""
-    now = now or datetime.now(UTC)
-    statement = (
-        update(UserSession)
-        .where(
-            UserSession.token_hash == digest,
-            or_(UserSession.last_seen_at.is_(None), UserSession.last_seen_at < now - INTERVAL),
-        )
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    with writing():
-        async with open_db() as db:
-            result = await db.execute(statement)
-            await db.commit()
-    return isinstance(result, CursorResult) and result.rowcount > 0
+    return await _stamp(UserSession.last_seen_at, UserSession.token_hash, digest, open_db, now or datetime.now(UTC))
 
 
 async def _touch_quietly(digest: str, open_db: OpenSession, kind: str) -> bool:
