@@ -267,6 +267,10 @@ async def reap(maker: async_sessionmaker[AsyncSession], *, user_id: int | None =
         dead = [job for job in await db.scalars(query) if owner_dead(job, now)]
     reaped = 0
     for job in dead:
+        # Clean up first, then mark failed: whoever reads "failed" finds nothing left behind.
+        if job.host == HOST and job.temp_path:
+            Path(job.temp_path).unlink(missing_ok=True)
+        await drop_staging(maker, job.id)
         with writing():
             async with maker() as db:
                 done = await db.execute(
@@ -283,9 +287,6 @@ async def reap(maker: async_sessionmaker[AsyncSession], *, user_id: int | None =
             reaped += 1
             log.warning("import job %s of user %s: owner %s/%s gone; marked failed", job.key, job.user_id,
                         job.host, job.pid)
-        if job.host == HOST and job.temp_path:
-            Path(job.temp_path).unlink(missing_ok=True)
-        await drop_staging(maker, job.id)
     if user_id is None:
         await _drop_orphans(maker)
     return reaped
