@@ -38,15 +38,16 @@ async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
         return state[_STATE_KEY]  # type: ignore[no-any-return]
     user: CurrentUser | None = None
     maker = request.app.state["sessionmaker"]
+    fast = request.app.state.get("credential_reader")
     token = bearer_token(request)
     if token is not None:
-        user = await accounts.user_for_credential("t", token, maker)
+        user = await accounts.user_for_credential("t", token, maker, fast)
         if user is not None:
             note_token_use(accounts.sha256(token), maker)
     else:
         raw = session_token(request)
         if raw is not None:
-            user = await accounts.user_for_credential("s", raw, maker)
+            user = await accounts.user_for_credential("s", raw, maker, fast)
             if user is not None:
                 note_token_use(accounts.sha256(raw), maker, "s")  # last seen, once a minute
     state[_STATE_KEY] = user
