@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, User
@@ -42,8 +42,13 @@ def add_entry(user: UserCtx, start: str, end: str, **fields: Any) -> None:
 
 
 def set_budget(settings: Any, project_id: int, **values: Any) -> None:
+    """Budget fields written straight to the database; the owner's data version moves as
+    every write through the unit of work moves it (cached forecasts are keyed by it)."""
+
     async def work(db: AsyncSession) -> None:
         await db.execute(update(Project).where(Project.id == project_id).values(**values))
+        owner = select(Project.user_id).where(Project.id == project_id).scalar_subquery()
+        await db.execute(update(User).where(User.id == owner).values(data_version=User.data_version + 1))
 
     db_run(settings, work)
 

@@ -64,10 +64,12 @@ class PlanningApi(Controller):
         responses={**ERRORS, 404: _error("Not one of your projects", "project not found")},
     )
     async def forecast(
-        self, request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep, db_session: DB
+        self, request: Request[Any, Any, Any], project_id: PathId, current_user: CurrentUserDep
     ) -> Forecast:
+        # No request-scoped database session: a warm call is answered from the cache alone.
         zone_name = user_zone(request, current_user)
-        return await planning.project_forecast(db_session, current_user, zone_name, project_id, utcnow())
+        open_db = request.app.state["sessionmaker"]
+        return await planning.cached_forecast(open_db, current_user, zone_name, project_id, utcnow())
 
     @get(
         "/tasks/{task_id:int}/estimate",

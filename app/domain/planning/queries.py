@@ -28,10 +28,12 @@ from app.domain.planning.forecast import ProjectTime
 from app.domain.planning.inputs import project_time, span_start
 from app.domain.tracking.reads import load_entries
 from app.lib import cache as cache_lib
+from app.lib.time import get_zone_or_utc, local_date, local_day_start
 
-__all__ = ["load_project_time", "load_task_times"]
+__all__ = ["load_project_time", "load_project_time_settled", "load_task_times"]
 
 _SECOND = timedelta(seconds=1)
+_ONE_DAY = timedelta(days=1)
 
 
 def _dialect(db: AsyncSession) -> str:
@@ -64,14 +66,51 @@ def _earlier_sql(dialect: str) -> Any:
 
 
 async def load_project_time(
-    db: AsyncSession, user_id: int, project_id: int, zone_name: str, now: datetime, *, whole_history: bool = True
+    db: AsyncSession,
+    user_id: int,
+    project_id: int,
+    zone_name: str,
+    now: datetime,
+    *,
+    whole_history: bool = True,
+    history_version: int | None = None,
 ) -> ProjectTime:
     """The project's completed time per local day of the tallied span, plus (with
-    `whole_history`, needed by total budgets) the sum of its time before the span."""
+    `whole_history`, needed by total budgets) the sum of its time before the span.
+
+    `history_version`: the user's `users.history_version` when the caller already read it
+    (with the project row); otherwise it is read here."""
+    time, _ = await load_project_time_settled(
+        db, user_id, project_id, zone_name, now, whole_history=whole_history, history_version=history_version
+    )
+    return time
+
+
+async def load_project_time_settled(
+    db: AsyncSession,
+    user_id: int,
+    project_id: int,
+    zone_name: str,
+    now: datetime,
+    *,
+    whole_history: bool = True,
+    history_version: int | None = None,
+) -> tuple[ProjectTime, bool]:
+    """`load_project_time`, and whether the result stays true for the rest of the local day
+    while the data stay unchanged: False when one of the project's entries starts later
+    today (entries may start a few minutes ahead, CONTRACT 2), since it counts from its
+    start on. Only a settled result may be cached under the data version and the date."""
     cut = span_start(now, zone_name)
-    entries = [e for e in await load_entries(db, user_id, cut, now + _SECOND) if e.project_id == project_id]
-    earlier = await _earlier_cached(db, user_id, project_id, zone_name, cut) if whole_history else _Earlier()
-    return project_time(
+    zone = get_zone_or_utc(zone_name)
+    day_end = local_day_start(local_date(now, zone) + _ONE_DAY, zone)
+    hi = now + _SECOND
+    loaded = await load_entries(db, user_id, cut, max(hi, day_end), project_id=project_id)
+    entries = [e for e in loaded if e.start < hi]
+    if whole_history:
+        earlier = await _earlier_cached(db, user_id, project_id, zone_name, cut, history_version)
+    else:
+        earlier = _Earlier()
+    time = project_time(
         entries,
         zone_name,
         now,
@@ -79,6 +118,7 @@ async def load_project_time(
         earlier_billable_us=earlier.billable_us,
         earlier_first=earlier.first,
     )
+    return time, len(entries) == len(loaded)
 
 
 class _Earlier(msgspec.Struct, array_like=True):
@@ -92,11 +132,14 @@ _earlier_decoder = msgspec.msgpack.Decoder(_Earlier)
 _EARLIER_TTL_SECONDS = 24 * 3600
 
 
-async def _earlier_cached(db: AsyncSession, user_id: int, project_id: int, zone_name: str, cut: datetime) -> _Earlier:
+async def _earlier_cached(
+    db: AsyncSession, user_id: int, project_id: int, zone_name: str, cut: datetime, version: int | None
+) -> _Earlier:
     """The project's completed time ending before `cut`: total, billable and first start."""
     # The history version lives in the users row (moved by the unit of work when old days
     # change), so a cache that lost a write can never serve an old sum.
-    version = await db.scalar(text("SELECT history_version FROM users WHERE id = :uid"), {"uid": user_id})
+    if version is None:
+        version = await db.scalar(text("SELECT history_version FROM users WHERE id = :uid"), {"uid": user_id})
     key = None
     if version is not None:  # 0 is a version too: a user whose old days never changed
         key = f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}"

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Project, Task, TimeEntry
+from app.db.models import Project, Task, TimeEntry, User
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.accounts.services import OpenSession
 from app.domain.planning.chart import ChartSeries, chart_series
 from app.domain.planning.estimate import Estimate, TaskTime, compute_estimate
 from app.domain.planning.forecast import BudgetSettings, Forecast, ProjectTime, compute_forecast
 from app.domain.planning.inputs import span_first_day
-from app.domain.planning.queries import load_project_time, load_task_times
+from app.domain.planning.queries import load_project_time_settled, load_task_times
+from app.lib import cache as cache_lib
 from app.lib.errors import NotFoundError
 from app.lib.numbers import round_half_up
 from app.lib.time import get_zone_or_utc, local_date
@@ -27,6 +30,7 @@ __all__ = [
     "OpenTaskRow",
     "ProjectPage",
     "budget_of",
+    "cached_forecast",
     "own_project",
     "own_task",
     "project_forecast",
@@ -68,25 +72,91 @@ def budget_of(project: Project) -> BudgetSettings:
 
 
 async def _forecast(
-    db: AsyncSession, user: CurrentUser, zone_name: str, project: Project, now: datetime
-) -> tuple[Forecast, ProjectTime]:
+    db: AsyncSession,
+    user: CurrentUser,
+    zone_name: str,
+    project: Project,
+    now: datetime,
+    history_version: int | None = None,
+) -> tuple[Forecast, ProjectTime, bool]:
+    """The forecast, its input, and whether it holds for the rest of the local day while
+    the data stay unchanged (`queries.load_project_time_settled`)."""
     budget = budget_of(project)
     # A monthly budget never looks before the tallied span: no need for the old-time sum.
-    time = await load_project_time(
-        db, user.id, project.id, zone_name, now, whole_history=budget.budget_period == "total"
+    time, settled = await load_project_time_settled(
+        db,
+        user.id,
+        project.id,
+        zone_name,
+        now,
+        whole_history=budget.budget_period == "total",
+        history_version=history_version,
     )
     forecast = compute_forecast(
         project_id=project.id, budget=budget, time=time, working_days=user.working_days, now=now, zone_name=zone_name
     )
-    return forecast, time
+    return forecast, time, settled
 
 
 async def project_forecast(
     db: AsyncSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime
 ) -> Forecast:
-    """CONTRACT 9: `GET /api/projects/{id}/forecast`."""
+    """CONTRACT 9: `GET /api/projects/{id}/forecast`, computed (no cache)."""
     project = await own_project(db, user.id, project_id)
-    forecast, _ = await _forecast(db, user, zone_name, project, now)
+    forecast, _, _ = await _forecast(db, user, zone_name, project, now)
+    return forecast
+
+
+FORECAST_TTL_SECONDS = 3600
+_forecast_encoder = msgspec.msgpack.Encoder()
+_forecast_decoder = msgspec.msgpack.Decoder(Forecast)
+
+
+def forecast_key(user: CurrentUser, zone_name: str, project_id: int, today: str) -> str | None:
+    """The cache key of a forecast: the account, its data version as read with the credential
+    on this request (None: do not cache), the project, the zone, the local date and the
+    working days (docs/planning.md, "Speed")."""
+    if user.data_version is None:
+        return None
+    days = "".join(map(str, user.working_days))
+    return f"forecast:{user.cache_id}:{user.data_version}:{project_id}:{zone_name}:{today}:{days}"
+
+
+async def cached_forecast(
+    open_db: OpenSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime
+) -> Forecast:
+    """CONTRACT 9: `GET /api/projects/{id}/forecast`, from the cache when fresh.
+
+    A forecast depends on the data (rows, budget fields, settings: every change moves the
+    user's data version, so any write makes the next call compute afresh, on every
+    instance) and on the local date; the rest of `now` only matters while one of the
+    project's entries starts later today, and such a forecast is not stored. A warm call
+    opens no database session: the key exists only if the project was the caller's at
+    that version (deleting it is a write). A miss costs two indexed queries (the project
+    with the history version, the project's entries of the tallied span), plus the sum of
+    older time when its own cache misses (docs/planning.md, "Speed").
+    """
+    if not 0 < project_id <= _MAX_ID:
+        raise NotFoundError("project")
+    key = forecast_key(user, zone_name, project_id, local_date(now, get_zone_or_utc(zone_name)).isoformat())
+    if key:
+        raw = await cache_lib.get_bytes(key)
+        if raw is not None:
+            return _forecast_decoder.decode(raw)
+    async with open_db() as db:
+        row = (
+            await db.execute(
+                select(Project, User.history_version)
+                .join(User, User.id == Project.user_id)
+                .where(Project.id == project_id, Project.user_id == user.id)
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError("project")
+        project, history_version = row
+        forecast, _, settled = await _forecast(db, user, zone_name, project, now, history_version)
+    if key and settled:
+        await cache_lib.set_bytes(key, _forecast_encoder.encode(forecast), FORECAST_TTL_SECONDS)
     return forecast
 
 
@@ -143,7 +213,7 @@ async def project_page(
     db: AsyncSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime
 ) -> ProjectPage:
     project = await own_project(db, user.id, project_id)
-    forecast, time = await _forecast(db, user, zone_name, project, now)
+    forecast, time, _ = await _forecast(db, user, zone_name, project, now)
     zone = get_zone_or_utc(zone_name)
     chart = chart_series(
         forecast,
@@ -226,6 +296,6 @@ async def project_statuses(
         if project.budget_hours is None:
             out[project.id] = "no_budget"
         else:
-            forecast, _ = await _forecast(db, user, zone_name, project, now)
+            forecast, _, _ = await _forecast(db, user, zone_name, project, now)
             out[project.id] = forecast.status
     return out
