@@ -242,3 +242,87 @@ def test_a_total_budgets_sum_of_old_time_is_cached_even_at_history_version_0(
     assert second.status_code == 200
     sums = [s for s in count_queries.statements[before:] if "SUM(" in s.upper()]
     assert sums == [], sums
+
+
+def _planning_statements(count_queries: Any, call: Any) -> list[str]:
+    """The SQL a call runs, without the credential lookup (authentication's own business)."""
+    count_queries.settle()
+    before = len(count_queries.statements)
+    call()
+    count_queries.settle()
+    return [
+        s for s in count_queries.statements[before:]
+        if "user_sessions" not in s and "api_tokens" not in s
+    ]
+
+
+def test_a_forecast_reads_its_own_projects_entries_in_two_queries_and_none_when_warm(
+    make_user: Any, settings: Any, count_queries: Any
+) -> None:
+    """Cold (after a write): the project with the history version, then the project's
+    entries of the tallied span filtered by the database (never every project's); the old
+    time's sum is cached. Warm: no query at all. Another project's hours change nothing."""
+    user = make_user()
+    pid = history(user, settings)
+    other = make_project(user, "Other")
+    for back in (3, 2, 1):
+        day = today() - timedelta(days=back)
+        add_entry(user, at(day, 18), at(day, 22), project_id=other, billable=True)
+    expected = user.api("GET", f"/api/projects/{pid}/forecast").json()
+    assert (expected["used_hours"], expected["billable_amount"]) == (31.0, 1260.0)
+
+    every_day(user)  # a write: the cached forecast is stale, the cached old-time sum is not
+    got: dict[str, Any] = {}
+    cold = _planning_statements(
+        count_queries, lambda: got.update(user.api("GET", f"/api/projects/{pid}/forecast").json())
+    )
+    assert got == expected
+    assert len(cold) == 2, cold
+    assert "FROM projects JOIN users" in cold[0] and "history_version" in cold[0], cold[0]
+    assert "FROM time_entries" in cold[1] and "project_id = " in cold[1], cold[1]
+    assert "SUM(" not in " ".join(cold).upper()
+
+    warm = _planning_statements(count_queries, lambda: user.api("GET", f"/api/projects/{pid}/forecast"))
+    assert warm == []
+
+
+def test_a_cached_forecast_is_never_stale_after_a_write(make_user: Any, settings: Any) -> None:
+    """Every write moves the data version that keys the cached forecast: the next call shows it."""
+    user = make_user()
+    pid = history(user, settings)
+    url = f"/api/projects/{pid}/forecast"
+    assert user.api("GET", url).json()["used_hours"] == 31.0
+    assert user.api("GET", url).json()["used_hours"] == 31.0  # from the cache
+
+    day = today() - timedelta(days=1)
+    r = user.api("POST", "/api/entries", json={"start_time": at(day, 6), "end_time": at(day, 8), "project_id": pid})
+    assert r.status_code == 201, r.text
+    added = r.json()["id"]
+    assert user.api("GET", url).json()["used_hours"] == 33.0
+
+    r = user.api("PATCH", f"/api/projects/{pid}", json={"budget_hours": 66, "hourly_rate": None})
+    assert r.status_code == 200, r.text
+    body = user.api("GET", url).json()
+    assert (body["budget_hours"], body["remaining_hours"], body["used_percent"], body["billable_amount"]) == (
+        66.0, 33.0, 50, None)
+
+    assert user.api("DELETE", f"/api/entries/{added}").status_code in (200, 204)
+    assert user.api("GET", url).json()["used_hours"] == 31.0
+
+
+def test_an_entry_starting_in_a_few_minutes_counts_from_its_start_cache_or_not(
+    make_user: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """Entries may start up to 5 minutes ahead (CONTRACT 2); until it starts, one is left
+    out, and a forecast computed before its start is not cached for the rest of the day."""
+    from app.domain.planning import controllers
+
+    user = make_user()
+    pid = history(user, settings)
+    now = datetime.now(UTC).replace(microsecond=0)
+    add_entry(user, (now + timedelta(minutes=3)).isoformat(), (now + timedelta(minutes=4)).isoformat(), project_id=pid)
+    monkeypatch.setattr(controllers, "utcnow", lambda: now + timedelta(minutes=1))
+    url = f"/api/projects/{pid}/forecast"
+    assert user.api("GET", url).json()["used_hours"] == 31.0
+    monkeypatch.setattr(controllers, "utcnow", lambda: now + timedelta(minutes=5))
+    assert user.api("GET", url).json()["used_hours"] == 31.02  # 31 h + 1 min
