@@ -26,7 +26,7 @@ from app.db import uow
 from app.db.config import create_db_config
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
-from app.domain.accounts.credentials import SqliteCredentialReader
+from app.domain.accounts.credentials import SqliteCredentialReader, credential_reader
 from app.domain.accounts.layout_api import LayoutApi, LayoutSettingsPages
 from app.domain.notifications.config import NotifyConfig
 from app.domain.notifications.pages import settings_section_guard
@@ -138,8 +138,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     install_rules()
     db_config = create_db_config(settings)
     notify_config = NotifyConfig.from_env()
-    # The per-request credential read without a thread hop, on a SQLite file (docs/architecture.md).
-    credential_reader = SqliteCredentialReader.for_url(settings.database_url)
+    # The per-request credential read at the driver's level (docs/architecture.md, "Who is calling").
+    reader = credential_reader(settings.database_url, db_config.get_engine())
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -166,8 +166,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            if credential_reader is not None:
-                credential_reader.close()
+            if isinstance(reader, SqliteCredentialReader):
+                reader.close()
             await db_config.get_engine().dispose()
 
     app = Litestar(
@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
                 "notify_config": notify_config,
-                "credential_reader": credential_reader,
+                "credential_reader": reader,
                 **_providers(),
             }
         ),

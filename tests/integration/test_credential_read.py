@@ -1,8 +1,8 @@
 """The per-request credential read (app/domain/accounts/credentials.py): on a SQLite file
-the standard library answers it on the event loop's thread, with exactly what the
-asynchronous ORM path answers — the same user, the same data version, an expired
-session refused, a deleted credential dead at once — and falls back to that path when
-SQLite cannot answer without waiting."""
+the standard library answers it on the event loop's thread, on PostgreSQL asyncpg
+directly — with exactly what the ORM's read answers: the same user, the same data
+version, an expired session refused, a deleted credential dead at once. On SQLite it
+falls back to the ORM's read when SQLite cannot answer without waiting."""
 
 from __future__ import annotations
 
@@ -15,18 +15,17 @@ from sqlalchemy import update
 
 from app.db.models import User, UserSession
 from app.domain.accounts import services as accounts
-from app.domain.accounts.credentials import SqliteCredentialReader
+from app.domain.accounts.credentials import PgCredentialReader, SqliteCredentialReader
 from tests.integration.helpers import db_run
 from tests.support import EXTERNAL
 
-pytestmark = pytest.mark.skipif(
-    EXTERNAL, reason="the fast credential read exists only on a SQLite file (PostgreSQL reads asynchronously)"
-)
+sqlite_only = pytest.mark.skipif(EXTERNAL, reason="about the SQLite reader (this run is on PostgreSQL)")
 
 
-def _reader(app: Any) -> SqliteCredentialReader:
+def _reader(app: Any) -> Any:
     reader = app.state.get("credential_reader")
-    assert isinstance(reader, SqliteCredentialReader), "a SQLite file database gets the fast reader"
+    expected = PgCredentialReader if EXTERNAL else SqliteCredentialReader
+    assert isinstance(reader, expected), f"this database gets the {expected.__name__}"
     return reader
 
 
@@ -102,6 +101,7 @@ def test_a_deleted_credential_is_dead_on_the_next_request(make_user: Any) -> Non
     assert c.get("/api/me").status_code == 401
 
 
+@sqlite_only
 def test_busy_sqlite_falls_back_to_the_asynchronous_read(
     app: Any, portal: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch, count_queries: Any
 ) -> None:
@@ -122,6 +122,7 @@ def test_busy_sqlite_falls_back_to_the_asynchronous_read(
     assert u.api("GET", "/api/me").status_code == 200
 
 
+@sqlite_only
 def test_the_reader_only_reads(app: Any) -> None:
     conn = _reader(app)._connection()
     with pytest.raises(sqlite3.OperationalError):

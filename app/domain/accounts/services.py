@@ -22,7 +22,7 @@ from app.db import rollups
 from app.db.models import ApiToken, User, UserSession
 from app.db.rawsql import read_utc
 from app.db.uow import current_work, unit_of_work
-from app.domain.accounts.credentials import SqliteCredentialReader
+from app.domain.accounts.credentials import CredentialReader, PgCredentialReader
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.token_usage import remember_write
 from app.lib import cache as cache_lib
@@ -300,7 +300,7 @@ _USER_COLUMNS = (
 
 
 async def user_for_credential(
-    kind: str, raw: str, open_db: OpenSession, fast: SqliteCredentialReader | None = None
+    kind: str, raw: str, open_db: OpenSession, fast: CredentialReader | None = None
 ) -> CurrentUser | None:
     """The user behind a session id (kind "s") or an API token (kind "t"), or None.
 
@@ -308,14 +308,18 @@ async def user_for_credential(
     user), never a cache: a logged-out session or a revoked token is dead the moment its
     row is gone, whatever a cache restored from disk or missed during a hang
     (CONTRACT section 6). The row also carries the user's data version, which keys the
-    cached figures (docs/productivity.md, "Freshness"). On a SQLite file `fast` answers
-    it on the calling thread (app/domain/accounts/credentials.py); when it cannot at
-    once, the query goes the asynchronous way like every other.
+    cached figures (docs/productivity.md, "Freshness"). `fast` reads it at the driver's
+    level (app/domain/accounts/credentials.py): on a SQLite file on the calling thread —
+    when SQLite cannot answer at once, the query goes through the ORM like every other —
+    and on PostgreSQL with asyncpg directly.
     """
     digest = sha256(raw)
     row: Any = None
     answered = False
-    if fast is not None:
+    if isinstance(fast, PgCredentialReader):
+        row = await fast.fetch(kind, digest)
+        answered = True
+    elif fast is not None:
         try:
             row = fast.read(kind, digest)
             answered = True
