@@ -173,3 +173,22 @@ def test_fifty_concurrent_starts_leave_exactly_one_running_timer(
     assert sorted(statuses) == [201] + [409] * 49
     assert running_count(settings, user.id) == 1
     assert user.api("GET", "/api/timer").json()["active_timer"] is not None
+
+
+def test_stop_warns_of_an_overlap_and_of_a_long_entry(user: Any) -> None:
+    """A completed timer is a created entry: overlaps and entries over 12 hours are saved,
+    never silent (CONTRACT section 2) — the stop answer carries the warnings."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(hours=13)
+    started = user.api("POST", "/api/timer/start", json={"start_time": start.isoformat()})
+    assert started.status_code == 201, started.text
+    other = user.api("POST", "/api/entries", json={
+        "start_time": (now - timedelta(hours=2)).isoformat(), "end_time": (now - timedelta(hours=1)).isoformat(),
+    })
+    assert other.status_code == 201, other.text
+    r = user.api("POST", "/api/timer/stop", json={"end_time": now.isoformat()})
+    assert r.status_code == 200
+    assert r.json()["warnings"] == [{"kind": "overlap", "entry_id": other.json()["id"]}, {"kind": "long"}]
+    assert r.json()["duration_seconds"] == 13 * 3600
+    # (A short stop that overlaps nothing has no `warnings` key: the test of the plain stop above.)
+

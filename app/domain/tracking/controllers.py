@@ -278,15 +278,22 @@ class TimerApi(Controller):
         out = await timer_svc.timer_out(db_session, entry, user_zone(request, current_user))
         return out
 
-    @post("/stop", status_code=200, summary="Stop the timer (409 if none runs)")
+    @post(
+        "/stop",
+        status_code=200,
+        summary="Stop the timer (409 if none runs)",
+        description="The completed entry, with `warnings` when it overlaps another entry or lasts over 12 hours.",
+    )
     async def stop(
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
         db_session: DB,
         data: JSONBody[TimerStop | None] = None,
-    ) -> EntryOut:
+    ) -> EntrySaved:
         zone = user_zone(request, current_user)
-        entry = await timer_svc.stop_timer(db_session, current_user, zone, end=(data or TimerStop()).end_time)
-        out = entry_svc.entry_out(entry, zone, await entry_svc.names_for(db_session, [entry]))
-        return out
+        warnings: list[EntryWarning] = []
+        entry = await timer_svc.stop_timer(
+            db_session, current_user, zone, end=(data or TimerStop()).end_time, warnings=warnings
+        )
+        return entry_svc.saved_out(entry, zone, await entry_svc.names_for(db_session, [entry]), warnings)

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import TimeEntry
 from app.db.uow import emit, touched, unit_of_work
 from app.domain.accounts.schemas import CurrentUser
+from app.domain.tracking import overlaps
 from app.domain.tracking.entries import names_for, resolve_refs
-from app.domain.tracking.schemas import TimerOut
+from app.domain.tracking.schemas import EntryWarning, TimerOut
 from app.domain.tracking.validation import (
     MAX_ENTRY,
     check_interval,
@@ -112,8 +113,12 @@ async def start_timer(
 
 @unit_of_work(source="timer")
 async def stop_timer(
-    db: AsyncSession, user: CurrentUser, zone_name: str, *, end: datetime | None = None
+    db: AsyncSession, user: CurrentUser, zone_name: str, *, end: datetime | None = None,
+    warnings: list[EntryWarning] | None = None,
 ) -> TimeEntry:
+    """Complete the running entry at `end` (default now). `warnings`, when given, receives
+    the completed entry's overlap and long-entry warnings (CONTRACT section 2): a stop is
+    never refused for an overlap — the time was spent — but it is never silent either."""
     entry = await running_entry(db, user.id)
     if entry is None:
         raise ConflictError("no timer is running")
@@ -134,6 +139,9 @@ async def stop_timer(
     if stopped.first() is None:
         raise ConflictError("no timer is running")
     entry.end_time = end
+    if warnings is not None:
+        others = await overlaps.overlapping(db, user.id, entry.start_time, end, exclude_id=entry.id, now=now)
+        warnings[:] = overlaps.warnings_for(entry.start_time, end, others)
     touched(db, entry.start_time, end)
     emit(db, "entry_saved", entry_id=entry.id, created=False, timer_stop=True)
     return entry
