@@ -283,6 +283,23 @@ def test_settings_form_saves_and_confirms(user: Any) -> None:
     assert "Settings saved." in user.client.get("/settings?saved=1").text
 
 
+def test_every_settings_section_has_a_heading(user: Any) -> None:
+    """Screen-reader users move by headings: each card of /settings is labelled by its own h2."""
+    import re
+
+    html = user.client.get("/settings").text
+    cards = re.findall(r'<(?:section|form)[^>]*class="[^"]*\bcard\b[^"]*"[^>]*>', html)
+    assert len(cards) >= 4
+    for card in cards:
+        match = re.search(r'aria-labelledby="([^"]+)"', card)
+        if match is None:  # a card without a label must open with its heading
+            start = html.index(card) + len(card)
+            assert re.match(r"\s*<h2", html[start:]), card
+        else:
+            assert f'id="{match.group(1)}"' in html, card
+    assert '<h2 id="time-title">Time and targets</h2>' in html
+
+
 def test_settings_form_with_the_server_default_zone_clears_the_users_zone(make_user: Any, settings: Any) -> None:
     u = make_user(timezone="Europe/Berlin")
     r = post(u, "/settings", {"timezone": "", "standard_hours_per_day": "8", "working_days": ["1"]})
