@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from app.db.models import Project, Task, TimeEntry, User
 from app.domain.transfer.csv_formats import entries_csv_rows
+from app.domain.transfer.entry_lines import offset_spans
 from app.domain.transfer.exporting import day_range_bounds, entries_csv_stream, export_entry_batches
-from app.domain.transfer.sqlite_export import offset_spans
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Amsterdam", "UTC"]
@@ -32,7 +33,8 @@ TAGS = [[], ["a"], ["x,y", 'q"uote'], ["ünï"]]
 async def _seed(sessions: async_sessionmaker[AsyncSession], zone: str, seed: int) -> int:
     rng = random.Random(seed)
     async with sessions() as db:
-        user = User(email=f"{seed}@example.com", password_hash="x", timezone=zone)
+        # A unique address: test_postgres_export.py seeds many users into one database.
+        user = User(email=f"{seed}-{uuid.uuid4().hex[:12]}@example.com", password_hash="x", timezone=zone)
         db.add(user)
         await db.flush()
         names = ("Plain", "=SUM(A1)", "Comma, Inc", "-dash")

@@ -28,6 +28,7 @@ from app.domain.transfer.csv_formats import (
     format_local,
 )
 from app.domain.transfer.formulas import neutralise
+from app.domain.transfer.postgres_export import postgres_entries_csv
 from app.domain.transfer.sqlite_export import sqlite_entries_csv
 from app.domain.transfer.writer import BATCH_SIZE
 from app.lib.time import local_day_start
@@ -162,14 +163,22 @@ async def entries_csv_stream(
 ) -> AsyncIterator[str]:
     """entries.csv for the entries starting on local days first_day..last_day (inclusive).
 
-    The same bytes as `entries_csv_rows` (csv_formats.py), built without per-row objects:
+    The same bytes as `entries_csv_rows` (csv_formats.py), built without per-row objects.
+    On SQLite and on PostgreSQL with asyncpg, rows come from the driver's cursor and become
+    lines as entry_lines.py describes (sqlite_export.py, postgres_export.py); elsewhere
     the columns are read raw through a server-side cursor (`yield_per`), datetimes are
-    formatted from the stored text with a per-hour offset cache, the stored tags JSON is
-    re-encoded once per distinct value, and `csv.writer.writerows` writes each batch.
+    formatted with a per-day offset cache, the stored tags JSON is re-encoded once per
+    distinct value, and `csv.writer.writerows` writes each batch.
     """
     start, end = day_range_bounds(first_day, last_day, zone)
-    if session.get_bind().dialect.name == "sqlite":
-        async for chunk in sqlite_entries_csv(session, user_id, zone, start=start, end=end, batch_size=batch_size):
+    dialect = session.get_bind().dialect
+    fast = (
+        sqlite_entries_csv if dialect.name == "sqlite"
+        else postgres_entries_csv if dialect.name == "postgresql" and dialect.driver == "asyncpg"
+        else None
+    )
+    if fast is not None:
+        async for chunk in fast(session, user_id, zone, start=start, end=end, batch_size=batch_size):
             yield chunk
         return
     yield "".join(entries_csv_rows((), zone))
