@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
 from tests.integration.helpers import db_run
-from tests.support import UserCtx
+from tests.support import EXTERNAL, UserCtx
 
 STATS = "/api/productivity/stats"
 
@@ -475,6 +475,28 @@ def test_repeated_call_is_served_without_touching_the_database(make_user: Any, c
     before = count_queries.count
     assert stats(u, "?period=7")["period"] == 7
     assert count_queries.count > before
+
+
+def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_queries: Any) -> None:
+    """After a write, the figures' inputs (projects, week goal, goals, completed tasks, the
+    history version of the cached streak summary and the window's entries) come in one
+    round trip on SQLite; on PostgreSQL the entries keep a query of their own. The
+    credential's own read is not counted here."""
+    u = make_user(timezone="Europe/Berlin")
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    add_entry(u, end - timedelta(hours=1), end)
+    goal = {"name": "Focus", "metric": "hours", "target": 20, "period": "weekly"}
+    assert u.api("POST", "/api/goals", json=goal).status_code == 201
+    first = stats(u, "?period=14")  # the streak summary is cached from here on
+    assert u.api("PATCH", "/api/me", json={"standard_hours_per_day": 8}).status_code == 200
+
+    count_queries.settle()
+    before = count_queries.count
+    again = stats(u, "?period=14")
+    reads = [s for s in count_queries.statements[before:] if not re.search(r"api_tokens|user_sessions", s)]
+
+    assert len(reads) == (2 if EXTERNAL else 1), reads
+    assert again == first
 
 
 def test_while_a_timer_runs_only_the_live_fields_are_derived_per_call(make_user: Any, count_queries: Any) -> None:

@@ -1,10 +1,11 @@
 """The thin query layer: loads exactly what the productivity computation needs.
 
-A cold call costs a handful of indexed queries whatever the history length:
-entries of the loaded window (at most ~90 days, found through the
-(user_id, start_time) index — entries last at most 7 days, so a window start minus 7
-days bounds the scan), the day_totals rollup before the window (one small row per
-tracked day, for the streak), projects, this week's goal, goals and completed tasks.
+A cold call reads everything in ONE statement on SQLite (two on PostgreSQL), whatever
+the history length: projects, this week's goal, goals and completed tasks, the user's
+history version (the key of the cached streak summary), and the entries of the loaded
+window (at most ~90 days, found through the (user_id, start_time) index — entries last
+at most 7 days, so a window start minus 7 days bounds the scan). Only a changed old
+history (the streak summary's cache miss) reads the day_totals rollup as well.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Project, Task, TimeEntry, WeeklyTimeGoal
-from app.db.rawsql import bind_utc
+from app.db.rawsql import bind_utc, read_utc
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import needed_range
 from app.domain.goals.queries import load_completed_tasks, load_goals
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.history import history_summary_cached
+from app.domain.productivity.history import HistoryStamp, history_summary_cached
 from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
 from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
-from app.domain.tracking.reads import load_entries
+from app.domain.tracking.reads import ENTRIES_JSON_SQLITE, entries_bounds, entries_from_json, load_entries
 from app.domain.tracking.schemas import EntryRow
 from app.lib.time import get_zone, iso_monday, local_day_start
 
@@ -79,6 +80,8 @@ class Meta(msgspec.Struct):
     week_goal_hours: float | None
     goals: list[GoalDef]
     completed_tasks: list[CompletedTask]  # done within [tasks_lo, tasks_hi) of load_meta
+    history: HistoryStamp | None = None  # users.history_version and created_at
+    entries: list[EntryRow] | None = None  # overlapping `entries_span`, when read with the rest
 
 
 _META_SQL = {
@@ -90,7 +93,9 @@ _META_SQL = {
         "t.effective_from, t.target)) FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
         "WHERE g.user_id = :uid), "
         "(SELECT json_group_array(json_array(id, project_id, completed_at)) FROM tasks "
-        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi)"
+        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
+        "(SELECT history_version FROM users WHERE id = :uid), "
+        "(SELECT created_at FROM users WHERE id = :uid), " + ENTRIES_JSON_SQLITE
     ),
     "postgresql": text(
         "SELECT "
@@ -100,16 +105,28 @@ _META_SQL = {
         "t.effective_from, t.target)), '[]') FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
         "WHERE g.user_id = :uid), "
         "(SELECT coalesce(json_agg(json_build_array(id, project_id, completed_at)), '[]') FROM tasks "
-        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi)"
+        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
+        "(SELECT history_version FROM users WHERE id = :uid), "
+        "(SELECT created_at FROM users WHERE id = :uid), "
+        # The entries keep their own query here: asyncpg decodes their timestamps natively.
+        "NULL"
     ),
 }
 _json_rows = msgspec.json.Decoder(list[list[Any]])
 
 
-async def load_meta(db: AsyncSession, user_id: int, week_start: date, tasks_lo: datetime, tasks_hi: datetime) -> Meta:
-    """Projects, this week's goal, the goals with their target histories and the tasks
-    completed in [tasks_lo, tasks_hi), in ONE round trip (each database round trip
-    costs more than these small results)."""
+async def load_meta(
+    db: AsyncSession,
+    user_id: int,
+    week_start: date,
+    tasks_lo: datetime,
+    tasks_hi: datetime,
+    entries_span: tuple[datetime, datetime] | None = None,
+) -> Meta:
+    """Projects, this week's goal, the goals with their target histories, the tasks
+    completed in [tasks_lo, tasks_hi), the history version and (on SQLite) the entries
+    overlapping `entries_span`, in ONE round trip (each database round trip costs more
+    than these small results)."""
     dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
     if dialect not in _META_SQL:  # any other database: the plain queries
         goals = await load_goals(db, user_id)
@@ -121,9 +138,11 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date, tasks_lo: 
         tasks = await load_completed_tasks(db, user_id, tasks_lo, tasks_hi)
         return Meta(await load_projects(db, user_id), week_goal, goals, tasks)
     week: date | str = week_start.isoformat() if dialect == "sqlite" else week_start
+    lo, hi = entries_span or (tasks_lo, tasks_lo)  # no span: an empty range
     params = {"uid": user_id, "week": week, "tlo": bind_utc(db, tasks_lo), "thi": bind_utc(db, tasks_hi)}
+    params.update(entries_bounds(db, lo, hi))
     row = (await db.execute(_META_SQL[dialect], params)).one()
-    projects_json, week_goal, goals_json, tasks_json = row
+    projects_json, week_goal, goals_json, tasks_json, history_version, created_at, entries_json = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
     targets: dict[int, list[tuple[date, float]]] = {}
@@ -145,7 +164,11 @@ async def load_meta(db: AsyncSession, user_id: int, week_start: date, tasks_lo: 
         for gid, h in sorted(heads.items())
     ]
     tasks = [CompletedTask(int(tid), pid, _json_timestamp(done)) for tid, pid, done in _json_list(tasks_json)]
-    return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks)
+    stamp = None
+    if history_version is not None and created_at is not None:
+        stamp = HistoryStamp(int(history_version), read_utc(created_at) or created_at)
+    entries = entries_from_json(entries_json, lo) if entries_span and entries_json is not None else None
+    return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks, stamp, entries)
 
 
 def _json_timestamp(value: str) -> datetime:
@@ -180,12 +203,23 @@ async def load_inputs(
     span_first = min(monday, today.replace(day=1))
     next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     span_last = max(monday + timedelta(days=6), next_month - timedelta(days=1))
+    # The goals' days lie inside that span too, so the entries to load are known before
+    # the goals are: they come with the same statement.
+    first = min(load_start, span_first)
+    entries_hi = now + timedelta(seconds=1)
     meta = await load_meta(
-        db, user_id, monday, local_day_start(span_first, zone), local_day_start(span_last + timedelta(days=1), zone)
+        db,
+        user_id,
+        monday,
+        local_day_start(span_first, zone),
+        local_day_start(span_last + timedelta(days=1), zone),
+        (local_day_start(first, zone), entries_hi),
     )
     goal_range = needed_range(meta.goals, today)
-    first = min(load_start, goal_range[0])
-    entries = await load_entries(db, user_id, local_day_start(first, zone), now + timedelta(seconds=1))
-    history = await history_summary_cached(db, user_id, prefs, load_start)
+    entries = meta.entries
+    if entries is None or goal_range[0] < first:
+        first = min(first, goal_range[0])
+        entries = await load_entries(db, user_id, local_day_start(first, zone), entries_hi)
+    history = await history_summary_cached(db, user_id, prefs, load_start, meta.history)
     timer = await active_timer(db, entries, meta.projects, zone_name, now)
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, meta.completed_tasks)
