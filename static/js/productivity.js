@@ -109,6 +109,9 @@
                 data: d.hours.slice(),
                 backgroundColor: cssVar('--chart-bar', '#4f46e5'),
                 hoverBackgroundColor: cssVar('--chart-bar-hover', '#4338ca'),
+                // Which colour token each colour came from: a system theme switch re-reads
+                // them (static/js/shortcuts.js, recolourCharts).
+                colorTokens: { backgroundColor: '--chart-bar', hoverBackgroundColor: '--chart-bar-hover' },
                 borderRadius: 4,
                 maxBarThickness: 36,
                 order: 2,
@@ -118,6 +121,7 @@
                 label: 'Goal',
                 data: d.goal_hours.slice(),
                 borderColor: cssVar('--chart-goal', '#c2410c'),
+                colorTokens: { borderColor: '--chart-goal' },
                 borderWidth: 2,
                 borderDash: [6, 4],
                 pointRadius: 0,
@@ -168,6 +172,7 @@
                 data: d.hours.slice(),
                 backgroundColor: d.colors.slice(),
                 borderColor: cssVar('--surface', '#ffffff'),
+                colorTokens: { borderColor: '--surface' },
                 borderWidth: 2,
                 hoverOffset: 4,
               },

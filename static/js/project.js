@@ -35,13 +35,14 @@
     var grid = cssVar('--chart-grid', '#e5e7ef');
     var datasets = [
       { label: 'Actual', data: d.actual, borderColor: cssVar('--accent', '#4f46e5'), backgroundColor: 'transparent',
+        colorTokens: { borderColor: '--accent' },
         pointRadius: 0, borderWidth: 2, spanGaps: false },
       { label: 'Projected', data: d.projection, borderColor: cssVar('--accent-light', '#a5b4fc'),
-        backgroundColor: 'transparent', borderDash: [6, 4], pointRadius: 0, borderWidth: 2, spanGaps: false },
+        colorTokens: { borderColor: '--accent-light' }, backgroundColor: 'transparent', borderDash: [6, 4], pointRadius: 0, borderWidth: 2, spanGaps: false },
     ];
     if (d.budget) {
       datasets.push({ label: 'Budget', data: d.budget, borderColor: cssVar('--danger', '#dc2626'),
-        backgroundColor: 'transparent', borderWidth: 1.5, pointRadius: 0 });
+        colorTokens: { borderColor: '--danger' }, backgroundColor: 'transparent', borderWidth: 1.5, pointRadius: 0 });
     }
     return {
       type: 'line',

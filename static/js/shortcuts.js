@@ -422,8 +422,8 @@
   // ------------------------------------------------------------------ theme
 
   // With the `auto` theme the CSS follows the system's light/dark switch at once; charts
-  // drawn before it get the new text and grid colours here (their data colours are
-  // re-read on the next page load).
+  // drawn before it get the new text and grid colours here, and every dataset colour that
+  // came from a token (its `colorTokens`; project colours are the user's own and stay).
   function recolourCharts() {
     if (!window.Chart || !window.Chart.instances) return;
     var style = getComputedStyle(document.documentElement);
@@ -436,6 +436,13 @@
         var scale = scales[name];
         if (scale.ticks && text) scale.ticks.color = text;
         if (scale.grid && scale.grid.display !== false && grid) scale.grid.color = grid;
+      });
+      ((chart.data && chart.data.datasets) || []).forEach(function (ds) {
+        var tokens = ds.colorTokens || {};
+        Object.keys(tokens).forEach(function (prop) {
+          var value = style.getPropertyValue(tokens[prop]).trim();
+          if (value) ds[prop] = value;
+        });
       });
       var legend = chart.options.plugins && chart.options.plugins.legend;
       if (legend && legend.labels && text) legend.labels.color = text;

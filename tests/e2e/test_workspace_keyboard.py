@@ -274,9 +274,20 @@ def test_auto_theme_charts_follow_a_system_switch(session: Any) -> None:
         " return c.options.scales.y.ticks.color; }"
     )
     light = page.evaluate(tick_colour)
+    daily_colours = (
+        "() => { const c = Object.values(window.Chart.instances).find(i => i.config.type === 'bar');"
+        " return [c.data.datasets[0].backgroundColor, c.data.datasets[1].borderColor]; }"
+    )
+    light_colours = page.evaluate(daily_colours)
     page.emulate_media(color_scheme="dark")
     page.wait_for_function(f"() => ({tick_colour})() !== {light!r}")
     dark = page.evaluate(tick_colour)
     assert dark.strip() == page.evaluate(
         "() => getComputedStyle(document.documentElement).getPropertyValue('--chart-text').trim()")
+    # The bars and the goal line follow too (their colours are tokens, not the user's).
+    tokens = page.evaluate(
+        "() => { const s = getComputedStyle(document.documentElement);"
+        " return [s.getPropertyValue('--chart-bar').trim(), s.getPropertyValue('--chart-goal').trim()]; }")
+    assert page.evaluate(daily_colours) == tokens
+    assert tokens != light_colours  # the dark tokens, where the light ones were
     assert session["errors"] == []
