@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.db import uow
 from app.db.config import create_db_config
+from app.db.fastread import SqliteReader
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.accounts.credentials import SqliteCredentialReader, credential_reader
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     notify_config = NotifyConfig.from_env()
     # The per-request credential read at the driver's level (docs/architecture.md, "Who is calling").
     reader = credential_reader(settings.database_url, db_config.get_engine())
+    # Hot short reads (a forecast after a write) without aiosqlite's thread hop (app/db/fastread.py).
+    sqlite_reader = SqliteReader.for_url(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -168,6 +171,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         await task
             if isinstance(reader, SqliteCredentialReader):
                 reader.close()
+            if sqlite_reader is not None:
+                sqlite_reader.close()
             await db_config.get_engine().dispose()
 
     app = Litestar(
@@ -197,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": async_sessionmaker(db_config.get_engine(), expire_on_commit=False),
                 "notify_config": notify_config,
                 "credential_reader": reader,
+                "sqlite_reader": sqlite_reader,
                 **_providers(),
             }
         ),

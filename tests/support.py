@@ -243,10 +243,11 @@ def count_queries(app: Litestar, portal: BlockingPortal) -> Iterator[QueryCounte
     engine = plugin.config[0].get_engine() if isinstance(plugin.config, list | tuple) else plugin.config.get_engine()
     counter = QueryCounter(lambda: portal.call(token_usage.settle))
     event.listen(engine.sync_engine, "before_cursor_execute", counter)
-    fast = app.state.get("credential_reader")  # the credential read that bypasses the engine
-    if fast is not None:
-        fast.observers.append(counter)
+    # The reads that bypass the engine: the credential's, and app/db/fastread.py's.
+    fast = [r for r in (app.state.get("credential_reader"), app.state.get("sqlite_reader")) if r is not None]
+    for reader in fast:
+        reader.observers.append(counter)
     yield counter
-    if fast is not None:
-        fast.observers.remove(counter)
+    for reader in fast:
+        reader.observers.remove(counter)
     event.remove(engine.sync_engine, "before_cursor_execute", counter)

@@ -23,5 +23,10 @@ def bind_utc(db: AsyncSession, value: datetime) -> datetime | str:
     """Bind a UTC datetime the way DateTimeUTC stores it (text on SQLite)."""
     value = value.astimezone(UTC)
     if db.bind is not None and db.bind.dialect.name == "sqlite":
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return sqlite_utc(value)
     return value
+
+
+def sqlite_utc(value: datetime) -> str:
+    """An aware datetime as DateTimeUTC stores it on SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -68,8 +68,10 @@ class PlanningApi(Controller):
     ) -> Forecast:
         # No request-scoped database session: a warm call is answered from the cache alone.
         zone_name = user_zone(request, current_user)
-        open_db = request.app.state["sessionmaker"]
-        return await planning.cached_forecast(open_db, current_user, zone_name, project_id, utcnow())
+        state = request.app.state
+        return await planning.cached_forecast(
+            state["sessionmaker"], state.get("sqlite_reader"), current_user, zone_name, project_id, utcnow()
+        )
 
     @get(
         "/tasks/{task_id:int}/estimate",

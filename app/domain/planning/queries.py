@@ -14,23 +14,28 @@ That sum reads every old entry of the project (a ten-year project: ~10,000 rows,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.fastread import SqliteReader
 from app.db.rawsql import bind_utc as _bind
 from app.db.rawsql import read_utc as _utc
+from app.db.rawsql import sqlite_utc
 from app.domain.planning.estimate import TaskTime
-from app.domain.planning.forecast import ProjectTime
+from app.domain.planning.forecast import BudgetSettings, ProjectTime
 from app.domain.planning.inputs import project_time, span_start
-from app.domain.tracking.reads import load_entries
+from app.domain.tracking.reads import MAX_ENTRY, PROJECT_ENTRIES_SQL, entry_rows, load_entries
 from app.lib import cache as cache_lib
 from app.lib.time import get_zone_or_utc, local_date, local_day_start
 
-__all__ = ["load_project_time", "load_project_time_settled", "load_task_times"]
+__all__ = ["ForecastInput", "load_forecast_input", "load_project_time", "load_project_time_settled", "load_task_times"]
 
 _SECOND = timedelta(seconds=1)
 _ONE_DAY = timedelta(days=1)
@@ -121,6 +126,95 @@ async def load_project_time_settled(
     return time, len(entries) == len(loaded)
 
 
+# The budget fields of one of the user's projects, with the user's history version (which
+# keys the cached old-time sum): one indexed read, plain columns.
+_PROJECT_SQL = (
+    "SELECT p.budget_hours, p.budget_period, p.hourly_rate, p.due_date, u.history_version"
+    " FROM projects p JOIN users u ON u.id = p.user_id WHERE p.id = :pid AND p.user_id = :uid"
+)
+
+
+class ForecastInput(msgspec.Struct, frozen=True):
+    budget: BudgetSettings
+    time: ProjectTime
+    settled: bool  # see load_project_time_settled
+
+
+def _budget(row: Any) -> BudgetSettings:
+    hours, period, rate, due, _ = row
+    if isinstance(due, str):  # SQLite stores a Date as 'YYYY-MM-DD'
+        due = date.fromisoformat(due)
+    return BudgetSettings(
+        budget_hours=float(hours) if hours is not None else None,
+        budget_period=period or "total",
+        hourly_rate=float(rate) if rate is not None else None,
+        due_date=due,
+    )
+
+
+async def load_forecast_input(
+    open_db: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    reader: SqliteReader | None,
+    user_id: int,
+    project_id: int,
+    zone_name: str,
+    now: datetime,
+) -> ForecastInput | None:
+    """Everything the forecast of one of the user's projects needs; None when the user has
+    no such project.
+
+    Two indexed reads in one snapshot: the project's budget fields with the history
+    version, and the project's entries of the tallied span (as `load_project_time_settled`).
+    On a SQLite file `reader` answers them on the calling thread (app/db/fastread.py); a
+    database session is opened only without it, when it cannot answer at once, or when
+    the cached sum of a total budget's old time misses.
+    """
+    cut = span_start(now, zone_name)
+    zone = get_zone_or_utc(zone_name)
+    hi = now + _SECOND
+    load_hi = max(hi, local_day_start(local_date(now, zone) + _ONE_DAY, zone))
+    rows: list[list[tuple[Any, ...]]] | None = None
+    if reader is not None:
+        params = {"uid": user_id, "pid": project_id}
+        span = {**params, "lo": sqlite_utc(cut - MAX_ENTRY), "hi": sqlite_utc(load_hi)}
+        try:
+            rows = reader.read([(_PROJECT_SQL, params), (PROJECT_ENTRIES_SQL, span)])
+        except sqlite3.Error:
+            rows = None  # busy: the asynchronous path below waits like every other query
+    if rows is not None:
+        if not rows[0]:
+            return None
+        project, loaded = rows[0][0], entry_rows(rows[1], cut)
+        budget = _budget(project)
+        earlier = _Earlier()
+        if budget.budget_period == "total":
+            cached = await _earlier_from_cache(user_id, project_id, zone_name, cut, project[4])
+            if cached is None:
+                async with open_db() as db:
+                    cached = await _earlier_cached(db, user_id, project_id, zone_name, cut, project[4])
+            earlier = cached
+    else:
+        async with open_db() as db:
+            found = (await db.execute(text(_PROJECT_SQL), {"uid": user_id, "pid": project_id})).first()
+            if found is None:
+                return None
+            budget = _budget(found)
+            loaded = await load_entries(db, user_id, cut, load_hi, project_id=project_id)
+            earlier = _Earlier()
+            if budget.budget_period == "total":
+                earlier = await _earlier_cached(db, user_id, project_id, zone_name, cut, found[4])
+    entries = [e for e in loaded if e.start < hi]
+    time = project_time(
+        entries,
+        zone_name,
+        now,
+        earlier_us=earlier.us,
+        earlier_billable_us=earlier.billable_us,
+        earlier_first=earlier.first,
+    )
+    return ForecastInput(budget, time, len(entries) == len(loaded))
+
+
 class _Earlier(msgspec.Struct, array_like=True):
     us: int = 0
     billable_us: int = 0
@@ -132,6 +226,21 @@ _earlier_decoder = msgspec.msgpack.Decoder(_Earlier)
 _EARLIER_TTL_SECONDS = 24 * 3600
 
 
+def _earlier_key(user_id: int, project_id: int, zone_name: str, cut: datetime, version: int | None) -> str | None:
+    if version is None:
+        return None
+    # 0 is a version too: a user whose old days never changed
+    return f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}"
+
+
+async def _earlier_from_cache(
+    user_id: int, project_id: int, zone_name: str, cut: datetime, version: int | None
+) -> _Earlier | None:
+    key = _earlier_key(user_id, project_id, zone_name, cut, version)
+    raw = await cache_lib.get_bytes(key) if key else None
+    return _earlier_decoder.decode(raw) if raw is not None else None
+
+
 async def _earlier_cached(
     db: AsyncSession, user_id: int, project_id: int, zone_name: str, cut: datetime, version: int | None
 ) -> _Earlier:
@@ -140,13 +249,10 @@ async def _earlier_cached(
     # change), so a cache that lost a write can never serve an old sum.
     if version is None:
         version = await db.scalar(text("SELECT history_version FROM users WHERE id = :uid"), {"uid": user_id})
-    key = None
-    if version is not None:  # 0 is a version too: a user whose old days never changed
-        key = f"plan-earlier:{user_id}:{project_id}:{version}:{zone_name}:{cut.isoformat()}"
-    if key:
-        raw = await cache_lib.get_bytes(key)
-        if raw is not None:
-            return _earlier_decoder.decode(raw)
+    key = _earlier_key(user_id, project_id, zone_name, cut, version)
+    cached = await _earlier_from_cache(user_id, project_id, zone_name, cut, version)
+    if cached is not None:
+        return cached
     params = {"uid": user_id, "pid": project_id, "cut": _bind(db, cut)}
     row = (await db.execute(_earlier_sql(_dialect(db)), params)).one()
     earlier = _Earlier(int(row[0]), int(row[1]), _utc(row[2]))

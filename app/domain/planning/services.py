@@ -12,14 +12,15 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Project, Task, TimeEntry, User
+from app.db.fastread import SqliteReader
+from app.db.models import Project, Task, TimeEntry
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.planning.chart import ChartSeries, chart_series
 from app.domain.planning.estimate import Estimate, TaskTime, compute_estimate
 from app.domain.planning.forecast import BudgetSettings, Forecast, ProjectTime, compute_forecast
 from app.domain.planning.inputs import span_first_day
-from app.domain.planning.queries import load_project_time_settled, load_task_times
+from app.domain.planning.queries import load_forecast_input, load_project_time_settled, load_task_times
 from app.lib import cache as cache_lib
 from app.lib.errors import NotFoundError
 from app.lib.numbers import round_half_up
@@ -123,7 +124,12 @@ def forecast_key(user: CurrentUser, zone_name: str, project_id: int, today: str)
 
 
 async def cached_forecast(
-    open_db: OpenSession, user: CurrentUser, zone_name: str, project_id: int, now: datetime
+    open_db: OpenSession,
+    reader: SqliteReader | None,
+    user: CurrentUser,
+    zone_name: str,
+    project_id: int,
+    now: datetime,
 ) -> Forecast:
     """CONTRACT 9: `GET /api/projects/{id}/forecast`, from the cache when fresh.
 
@@ -131,10 +137,10 @@ async def cached_forecast(
     user's data version, so any write makes the next call compute afresh, on every
     instance) and on the local date; the rest of `now` only matters while one of the
     project's entries starts later today, and such a forecast is not stored. A warm call
-    opens no database session: the key exists only if the project was the caller's at
-    that version (deleting it is a write). A miss costs two indexed queries (the project
-    with the history version, the project's entries of the tallied span), plus the sum of
-    older time when its own cache misses (docs/planning.md, "Speed").
+    reads no database: the key exists only if the project was the caller's at that
+    version (deleting it is a write). A miss costs two indexed reads
+    (`queries.load_forecast_input`), plus the sum of older time when its own cache misses
+    (docs/planning.md, "Speed").
     """
     if not 0 < project_id <= _MAX_ID:
         raise NotFoundError("project")
@@ -143,19 +149,18 @@ async def cached_forecast(
         raw = await cache_lib.get_bytes(key)
         if raw is not None:
             return _forecast_decoder.decode(raw)
-    async with open_db() as db:
-        row = (
-            await db.execute(
-                select(Project, User.history_version)
-                .join(User, User.id == Project.user_id)
-                .where(Project.id == project_id, Project.user_id == user.id)
-            )
-        ).first()
-        if row is None:
-            raise NotFoundError("project")
-        project, history_version = row
-        forecast, _, settled = await _forecast(db, user, zone_name, project, now, history_version)
-    if key and settled:
+    loaded = await load_forecast_input(open_db, reader, user.id, project_id, zone_name, now)
+    if loaded is None:
+        raise NotFoundError("project")
+    forecast = compute_forecast(
+        project_id=project_id,
+        budget=loaded.budget,
+        time=loaded.time,
+        working_days=user.working_days,
+        now=now,
+        zone_name=zone_name,
+    )
+    if key and loaded.settled:
         await cache_lib.set_bytes(key, _forecast_encoder.encode(forecast), FORECAST_TTL_SECONDS)
     return forecast
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +38,11 @@ async def load_entries(
         sql = _PROJECT_ENTRIES_SQL
     else:
         sql = _ENTRIES_OUTCOME_SQL if with_outcome else _ENTRIES_SQL
-    rows = await db.execute(sql, params)
+    return entry_rows(await db.execute(sql, params), lo)
+
+
+def entry_rows(rows: Iterable[Sequence[Any]], lo: datetime) -> list[EntryRow]:
+    """`EntryRow`s from the rows of the queries below (entries ending by `lo` dropped)."""
     out: list[EntryRow] = []
     for ident, project_id, raw_start, raw_end, billable, *outcome in rows:
         has_outcome = bool(outcome and outcome[0])
@@ -85,11 +90,13 @@ _ENTRIES_SQL = text(
     "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
 )
 # One project's (the forecast): project_id is a column of the same index, so the database
-# skips the other projects' rows inside the index instead of returning them.
-_PROJECT_ENTRIES_SQL = text(
+# skips the other projects' rows inside the index instead of returning them. Also read
+# with `sqlite3` directly (app/db/fastread.py), hence the plain string.
+PROJECT_ENTRIES_SQL = (
     "SELECT id, project_id, start_time, end_time, billable FROM time_entries"
     " WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi AND project_id = :pid"
 )
+_PROJECT_ENTRIES_SQL = text(PROJECT_ENTRIES_SQL)
 # Session insights also need to know whether each session recorded an outcome.
 _ENTRIES_OUTCOME_SQL = text(
     "SELECT id, project_id, start_time, end_time, billable, "
