@@ -1,14 +1,17 @@
 """The thin query layer of planning: loads what the forecast and the estimate need.
 
-The forecast costs two indexed queries whatever the history length: the user's entries
-of the tallied span (about 90 days, the same covering-index query as the productivity
-stats, `productivity.queries.load_entries`), split per local day by the shared tally;
-and, for a total budget, one SQL sum of the project's completed entries that end before
-that span (docs/planning.md, "Time, days and rounding").
+A forecast reads two indexed row sets whatever the history length (`load_forecast_input`,
+`load_project_time`): the project's budget fields with the user's history version, and
+the project's own entries of the tallied span (about 90 days; filtered by project in SQL
+from the covering index `ix_time_entries_user_start_cover`, never every project's),
+split per local day by the shared tally; and, for a total budget, one SQL sum of the
+project's completed entries that end before that span (docs/planning.md, "Time, days and
+rounding"). On a SQLite file the first two run with `sqlite3` on the calling thread
+(app/db/fastread.py): through aiosqlite their thread hand-offs cost more than the reads.
 
-That sum reads every old entry of the project (a ten-year project: ~10,000 rows,
-~13 ms on SQLite), so it is cached under the user's history version: the span starts
-83 days back, and every write touching days older than 81 days bumps that version
+The sum reads every old entry of the project (a ten-year project: ~6,000 rows, ~13 ms on
+SQLite), so it is cached under the user's history version: the span starts 83 days back,
+and every write touching days older than 81 days bumps that version
 (`app.db.rollups.refresh_days`), as a change of zone or an import does.
 """
 
