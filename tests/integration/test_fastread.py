@@ -1,0 +1,46 @@
+"""app/db/fastread.py: short reads with sqlite3 on the calling thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.db.fastread import SqliteReader
+
+
+def _db(tmp_path: Path) -> Path:
+    path = tmp_path / "fast.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+        conn.execute("INSERT INTO t (v) VALUES (1)")
+    conn.close()
+    return path
+
+
+def test_only_a_sqlite_file_gets_a_reader() -> None:
+    assert SqliteReader.for_url("sqlite+aiosqlite:////tmp/x.db") is not None
+    assert SqliteReader.for_url("sqlite+aiosqlite:///:memory:") is None
+    assert SqliteReader.for_url("postgresql+asyncpg://postgres@127.0.0.1/db") is None
+
+
+def test_each_read_sees_every_commit_before_it_and_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A read transaction left open would pin its snapshot: the next read would miss writes."""
+    path = _db(tmp_path)
+    reader = SqliteReader(str(path))
+    seen: list[str] = []
+    reader.observers.append(lambda _conn, _cursor, sql: seen.append(sql))
+    sql = "SELECT v FROM t WHERE id = :id"
+    assert reader.read([(sql, {"id": 1}), ("SELECT count(*) FROM t", {})]) == [[(1,)], [(1,)]]
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("UPDATE t SET v = 2 WHERE id = 1")
+    assert reader.read([(sql, {"id": 1})]) == [[(2,)]]
+    assert seen == [sql, "SELECT count(*) FROM t", sql]
+    with pytest.raises(sqlite3.OperationalError):  # it only reads
+        reader.read([("DELETE FROM t", {})])
+    writer.execute("UPDATE t SET v = 3 WHERE id = 1")
+    assert reader.read([(sql, {"id": 1})]) == [[(3,)]]  # the failed read ended its transaction too
+    writer.close()
+    reader.close()
