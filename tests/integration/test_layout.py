@@ -144,6 +144,25 @@ def test_my_productivity_renders_visible_cards_in_order_and_never_a_hidden_one(u
         assert f'hx-get="/dashboard/productivity/fragments/{name}?period=30"' in page
 
 
+def test_a_repeated_view_reads_no_layout_row_and_a_changed_layout_shows_at_once(user: Any, count_queries: Any) -> None:
+    """The layout is cached under the data version, like the figures: a repeated view of
+    My productivity reads no card_layouts row; a layout change is a write, so the very next
+    view shows it."""
+    page = user.client.get("/dashboard/productivity").text
+    assert 'id="productivity-heatmap"' in page
+    count_queries.settle()
+    before = count_queries.count
+    assert user.client.get("/dashboard/productivity").status_code == 200
+    assert [s for s in count_queries.statements[before:] if "card_layouts" in s] == []
+
+    put_layout(user, {"productivity": cards(PROD, hidden=("heatmap",))})
+    page = user.client.get("/dashboard/productivity").text
+    assert 'id="productivity-heatmap"' not in page
+    assert 'id="productivity-summary"' in page
+    put_layout(user, {"productivity": cards(PROD)})
+    assert 'id="productivity-heatmap"' in user.client.get("/dashboard/productivity").text
+
+
 def test_my_productivity_offers_the_layout_link_without_javascript(user: Any) -> None:
     page = user.client.get("/dashboard/productivity").text
     assert '<a class="btn layout-edit" href="/settings#layout"' in page

@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import CardLayout
 from app.db.uow import unit_of_work
+from app.domain.accounts.schemas import CurrentUser
+from app.domain.accounts.services import OpenSession
+from app.lib import cache as cache_lib
 from app.lib.bounds import Body
 from app.lib.errors import UnprocessableError
 
@@ -153,6 +156,29 @@ async def load_layout(db: AsyncSession, user_id: int) -> Layout:
 async def visible_cards(db: AsyncSession, user_id: int, page: str) -> list[str]:
     rows = await db.scalar(select(CardLayout.cards).where(CardLayout.user_id == user_id, CardLayout.page == page))
     return [c.name for c in merge_stored(page, rows) if c.visible]
+
+
+_names_encoder = msgspec.json.Encoder()
+_names_decoder = msgspec.json.Decoder(list[str])
+
+
+async def visible_cards_cached(open_db: OpenSession, user: CurrentUser, page: str) -> list[str]:
+    """`visible_cards`, cached like the figures under the data version read with the
+    credential on this request: every layout change is a unit of work, which moves that
+    version, so a repeated page view reads no layout row and a changed layout shows at
+    once. A handler that changes the layout and renders in the same request must use
+    `visible_cards` (its version predates its own write)."""
+    key = None
+    if user.data_version is not None:
+        key = cache_lib.stats_key(user.cache_id, user.data_version, 0, page, "cards")
+        cached = await cache_lib.get_bytes(key)
+        if cached is not None:
+            return _names_decoder.decode(cached)
+    async with open_db() as db:
+        names = await visible_cards(db, user.id, page)
+    if key is not None:
+        await cache_lib.set_bytes(key, _names_encoder.encode(names), cache_lib.STATS_TTL_SECONDS)
+    return names
 
 
 @unit_of_work(source="layout")

@@ -12,9 +12,8 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.accounts.layout import visible_cards
+from app.domain.accounts.layout import visible_cards_cached
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.services import PERIODS, ProductivityService, parse_period
@@ -107,12 +106,12 @@ class ProductivityPages(Controller):
         self,
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
-        db_session: NamedDependency[AsyncSession],
         period: FromQuery[str | None] = None,
     ) -> Template:
         days = parse_period(period)  # not an integer → 400 (CONTRACT section 4)
         # The user's card layout (CONTRACT section 7): hidden cards are not rendered, so not polled.
-        cards = await visible_cards(db_session, current_user.id, "productivity")
+        # Cached under the data version, like the figures: a repeated view reads no layout row.
+        cards = await visible_cards_cached(request.app.state["sessionmaker"], current_user, "productivity")
         svc = service(request)
         result = await svc.stats(current_user, days)
         sessions = await svc.sessions(current_user, days) if "sessions" in cards else None
