@@ -13,13 +13,14 @@ One duration format across the app (docs/ui.md, "Durations"):
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
-from app.lib.numbers import exact, round_half_up, round_half_up_int
+from app.lib.numbers import round_half_up_int
 
 
 def fmt_hm(seconds: float | None) -> str:
@@ -43,11 +44,21 @@ def fmt_elapsed(seconds: float | None) -> str:
     return f"{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
 
 
+def _hundredths(value: float) -> int:
+    """The decimal a float was written as, in hundredths, rounded half up (away from zero):
+    `round_half_up(exact(value), 2) * 100` of lib/numbers.py, without building Fractions
+    (a page formats a few hundred figures; Decimal does the same exact rounding in C)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {number!r}")
+    return int((Decimal(repr(number)) * 100).to_integral_value(ROUND_HALF_UP))
+
+
 def fmt_num2(value: float | None) -> str:
     """Decimal hours (or any figure) with exactly two decimals, half up: 1.675 → "1.68"."""
     if value is None:
         return "—"
-    return f"{round_half_up(exact(float(value)), 2):.2f}"
+    return f"{_hundredths(value) / 100:.2f}"
 
 
 def fmt_decimal_hours(value: float | None) -> str:
@@ -59,10 +70,10 @@ def fmt_count(value: float | None) -> str:
     """A count or target without a spurious ".0": 1.0 → "1", 2.5 → "2.5", 1.675 → "1.68"."""
     if value is None:
         return "—"
-    rounded = Fraction(round_half_up(exact(float(value)), 2)).limit_denominator(100)
-    if rounded.denominator == 1:
-        return str(rounded.numerator)
-    return f"{float(rounded):.2f}".rstrip("0").rstrip(".")
+    rounded = _hundredths(value) / 100  # the float round_half_up returns
+    if rounded.is_integer():
+        return str(int(rounded))
+    return f"{rounded:.2f}".rstrip("0").rstrip(".")
 
 
 def fmt_local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -5,9 +5,13 @@ timer, counts without ".0"."""
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from app.lib.numbers import exact, round_half_up
 from app.lib.templating import (
     fmt_count,
     fmt_day,
@@ -57,3 +61,22 @@ def test_counts_and_targets_never_read_1_0_of_3_0(value: float | None, text: str
 def test_days_read_like_tue_24_nov() -> None:
     assert fmt_day(date(2026, 11, 24)) == "Tue 24 Nov"
     assert fmt_day("2026-03-01") == "Sun 1 Mar"
+
+
+def _reference_hundredths(value: float) -> Fraction:
+    """The one rounding rule of lib/numbers.py, as the filters applied it with Fractions."""
+    return Fraction(round_half_up(exact(value), 2)).limit_denominator(100)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(min_value=-1000, max_value=1000, allow_nan=False),
+    st.integers(min_value=-10**6, max_value=10**6).map(lambda n: n / 1000),  # ties such as 1.675, 2.005
+))
+def test_count_and_num2_round_exactly_like_lib_numbers(value: float) -> None:
+    """The filters round without building Fractions; every figure reads as before."""
+    rounded = _reference_hundredths(value)
+    expected = str(rounded.numerator) if rounded.denominator == 1 else f"{float(rounded):.2f}".rstrip("0").rstrip(".")
+    assert fmt_count(value) == expected
+    assert fmt_num2(value) == f"{round_half_up(exact(value), 2):.2f}"
