@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.db.models import User
+from app.domain.transfer import postgres_export
 from app.domain.transfer.csv_formats import entries_csv_rows
 from app.settings import Settings
-from tests.integration.test_sqlite_export import ZONES, _fast, _general, _seed
+from tests.integration.test_sqlite_export import ZONES, _fast, _general, _seed, hide_first_names
 
 pytestmark = pytest.mark.skipif(
     not Settings.from_env().database_url.startswith("postgresql"), reason="runs when the suite runs on PostgreSQL"
@@ -49,6 +50,22 @@ def test_postgres_entries_csv_equals_the_general_writer(zone_name: str, settings
         assert await _fast(sessions, user_id, zone, first, last) == await _general(sessions, user_id, zone, first, last)
 
     _run(settings, work)
+
+
+def test_names_unknown_when_the_export_began_are_looked_up(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up runs while the cursor is open and the next batch was asked for."""
+    zone = ZoneInfo("Europe/Berlin")
+    calls = hide_first_names(postgres_export, monkeypatch)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        user_id = await _seed(sessions, "Europe/Berlin", seed=5)
+        assert await _fast(sessions, user_id, zone, batch_size=97) == await _general(sessions, user_id, zone)
+
+    _run(settings, work)
+    assert len(calls) == 2 and calls[0] == (None, None)
+    assert len(calls[1][0]) == 1 and len(calls[1][1]) == 1
 
 
 def test_no_entries_is_the_header_alone(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.db.models import Project, Task, TimeEntry, User
+from app.domain.transfer import sqlite_export
 from app.domain.transfer.csv_formats import entries_csv_rows
 from app.domain.transfer.entry_lines import offset_spans
 from app.domain.transfer.exporting import day_range_bounds, entries_csv_stream, export_entry_batches
@@ -128,6 +129,58 @@ def test_rows_stored_in_another_text_shape_take_the_general_path(tmp_path: Path)
             await db.execute(text("UPDATE time_entries SET end_time = replace(end_time, ' ', 'T') WHERE id % 11 = 0"))
             await db.commit()
         assert await _fast(sessions, user_id, zone) == await _general(sessions, user_id, zone)
+
+    _run(tmp_path, work)
+
+
+def hide_first_names(module: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    """Make `module`'s export read the user's names without their first project and task,
+    as if both were created after it began; the calls' arguments are recorded."""
+    calls: list[tuple[Any, Any]] = []
+    real = module.names_loader
+
+    def loader(connection: Any, user_id: int) -> Any:
+        names = real(connection, user_id)
+
+        async def hiding(projects: Any, tasks: Any) -> Any:
+            calls.append((projects, tasks))
+            found_projects, found_tasks = await names(projects, tasks)
+            if projects is None:
+                found_projects.pop(min(found_projects))
+                found_tasks.pop(min(found_tasks))
+            return found_projects, found_tasks
+
+        return hiding
+
+    monkeypatch.setattr(module, "names_loader", loader)
+    return calls
+
+
+def test_names_unknown_when_the_export_began_are_looked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    zone = ZoneInfo("Europe/Berlin")
+    calls = hide_first_names(sqlite_export, monkeypatch)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        user_id = await _seed(sessions, "Europe/Berlin", seed=5)
+        assert await _fast(sessions, user_id, zone, batch_size=97) == await _general(sessions, user_id, zone)
+
+    _run(tmp_path, work)
+    assert len(calls) == 2 and calls[0] == (None, None)
+    assert len(calls[1][0]) == 1 and len(calls[1][1]) == 1
+
+
+def test_a_project_id_without_a_project_is_an_empty_cell(tmp_path: Path) -> None:
+    """As the general writer's outer join has it (a database whose foreign keys were off)."""
+    zone = ZoneInfo("UTC")
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        user_id = await _seed(sessions, "UTC", seed=8)
+        async with sessions() as db:
+            await db.execute(text("UPDATE time_entries SET project_id = 999999 WHERE id % 5 = 0"))
+            await db.commit()
+        fast = await _fast(sessions, user_id, zone)
+        assert fast == await _general(sessions, user_id, zone)
+        assert fast.count(",,") > 100
 
     _run(tmp_path, work)
 

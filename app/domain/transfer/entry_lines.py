@@ -26,17 +26,22 @@ test_sqlite_export.py and test_postgres_export.py compare the two).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.models import Project, Task
 from app.domain.transfer.csv_formats import ExportEntry, entries_csv_row
 from app.domain.transfer.formulas import neutralise
 
@@ -151,9 +156,20 @@ def text_cell(value: str | None) -> str:
     return _quoted(neutralise(value or ""))
 
 
+class MissingNames(Exception):
+    """Rows name projects or tasks that EntryLines was not told about (created after the
+    export read the names): the caller looks them up and calls `add_names`."""
+
+    def __init__(self, projects: set[int], tasks: set[int]) -> None:
+        super().__init__(f"unknown project ids {sorted(projects)}, task ids {sorted(tasks)}")
+        self.projects, self.tasks = projects, tasks
+
+
 class EntryLines:
-    """entries.csv lines (without the header) for rows whose instants lie in [first, last]
-    (aware UTC), as described in the module docstring."""
+    """entries.csv lines (without the header) for rows
+    `(id, project_id, task_id, start, end, billable, notes, outcome, tags)` whose instants
+    lie in [first, last] (aware UTC), as the module docstring describes. The projects' and
+    tasks' names come from `add_names` (an id without a row: None, an empty cell)."""
 
     def __init__(self, zone: ZoneInfo, first: datetime, last: datetime) -> None:
         self._zone = zone
@@ -171,10 +187,27 @@ class EntryLines:
             for offset, grain in zip(self._shifts, self._grains, strict=True)
         ]
         self._span = 0
-        self._cells: dict[str | None, str] = {}
+        self._project_names: dict[int | None, str | None] = {None: None}
+        self._task_names: dict[int | None, str | None] = {None: None}
+        self._project_cells: dict[int | None, str] = {None: ""}
+        self._task_cells: dict[int | None, str] = {None: ""}
+        self._cells: dict[str, str] = {}
         self._tags: dict[Any, str] = {}
         self._odd = io.StringIO()
         self._odd_writer = csv.writer(self._odd, lineterminator="\r\n")
+
+    def add_names(self, projects: Mapping[int | None, str | None], tasks: Mapping[int | None, str | None]) -> None:
+        """Project and task names by id."""
+        self._project_names.update(projects)
+        self._task_names.update(tasks)
+        self._project_cells.update((key, text_cell(name)) for key, name in projects.items())
+        self._task_cells.update((key, text_cell(name)) for key, name in tasks.items())
+
+    def _missing(self, rows: Iterable[Sequence[Any]]) -> MissingNames:
+        projects, tasks = self._project_names, self._task_names
+        return MissingNames(
+            {row[1] for row in rows if row[1] not in projects}, {row[2] for row in rows if row[2] not in tasks}
+        )
 
     def _local_prefix(self, stored: str, span: int) -> str:
         """The local `YYYY-MM-DDTHH[:MM[:SS]]` of a stored instant in span `span`, up to its grain."""
@@ -182,13 +215,14 @@ class EntryLines:
 
     def _odd_line(self, row: Sequence[Any]) -> str:
         """A row whose instants are not in the stored text shape, by the general code."""
-        eid, project, task, s, e, billable, notes, outcome, tags = row
+        eid, project_id, task_id, s, e, billable, notes, outcome, tags = row
         start, end = parse_stored(s), parse_stored(e)
         if start is None or end is None:
             raise ValueError(f"entry {eid}: a stored instant that cannot be read")
         entry = ExportEntry(
-            id=eid, project=project, task=task, start=start, end=end, billable=bool(billable),
-            notes=notes or "", outcome=outcome or "", tags=tuple(json.loads(tags) or ()) if tags else (),
+            id=eid, project=self._project_names[project_id], task=self._task_names[task_id], start=start, end=end,
+            billable=bool(billable), notes=notes or "", outcome=outcome or "",
+            tags=tuple(json.loads(tags) or ()) if tags else (),
         )
         self._odd_writer.writerow(entries_csv_row(entry, self._zone))
         line = self._odd.getvalue()
@@ -196,9 +230,11 @@ class EntryLines:
         self._odd.truncate()
         return line
 
-    def text(self, rows: Iterable[Sequence[Any]]) -> str:
-        """The lines of `rows`, in their order, as one string."""
-        cells, tag_cells = self._cells, self._tags
+    def text(self, rows: Sequence[Sequence[Any]]) -> str:
+        """The lines of `rows`, in their order, as one string; MissingNames when a row names
+        a project or task that `add_names` did not give (nothing is consumed then: call
+        again after adding them)."""
+        cells, tag_cells, project_cells, task_cells = self._cells, self._tags, self._project_cells, self._task_cells
         if len(cells) > _CACHE_LIMIT:
             cells.clear()
         if len(tag_cells) > _CACHE_LIMIT:
@@ -211,7 +247,11 @@ class EntryLines:
         lines: list[str] = []
         append = lines.append
         for row in rows:
-            eid, project, task, s, e, billable, notes, outcome, tags = row
+            eid, project_id, task_id, s, e, billable, notes, outcome, tags = row
+            project_cell = project_cells.get(project_id)
+            task_cell = task_cells.get(task_id)
+            if project_cell is None or task_cell is None:
+                raise self._missing(rows)
             if (
                 len(s) != _STORED_LENGTH or len(e) != _STORED_LENGTH or s[10] != " " or e[10] != " "
                 or s < first or e < s or e >= limit
@@ -234,12 +274,6 @@ class EntryLines:
                 end_local = local_prefix(e, end_span)
             end_rest = e[end_grain:19] if e[20:] == "000000" else e[end_grain:]
             duration = parse(e) - parse(s)
-            project_cell = cells.get(project)
-            if project_cell is None:
-                project_cell = cells[project] = needs_cell(project)
-            task_cell = cells.get(task)
-            if task_cell is None:
-                task_cell = cells[task] = needs_cell(task)
             notes_cell = cells.get(notes)
             if notes_cell is None:
                 notes_cell = cells[notes] = needs_cell(notes)
@@ -259,5 +293,62 @@ class EntryLines:
         return "".join(lines)
 
 
+Names = tuple[dict[int | None, str | None], dict[int | None, str | None]]
+NameLoader = Callable[[set[int] | None, set[int] | None], Awaitable[Names]]
+
+
+async def stream_lines(
+    lines: EntryLines,
+    fetch: Callable[[], Awaitable[Sequence[Sequence[Any]]]],
+    names: NameLoader,
+) -> AsyncIterator[str]:
+    """The lines of every batch `fetch()` returns (an empty one ends it), a batch ahead: the
+    driver reads the next batch while this one is formatted. `names(None, None)` gives the
+    names of the user's projects and tasks before the first batch, `names(project_ids,
+    task_ids)` those of ids met later (a project created while the export runs)."""
+    lines.add_names(*await names(None, None))
+    ahead = asyncio.ensure_future(fetch())
+    try:
+        while batch := await ahead:
+            ahead = asyncio.ensure_future(fetch())
+            try:
+                text = lines.text(batch)
+            except MissingNames as missing:
+                await asyncio.wait([ahead])  # the connection must be idle for the look-up
+                projects, tasks = await names(missing.projects, missing.tasks)
+                # An id without a row (none: foreign keys) reads as no name, as the general join does.
+                lines.add_names(
+                    {key: projects.get(key) for key in missing.projects}, {key: tasks.get(key) for key in missing.tasks}
+                )
+                text = lines.text(batch)
+            yield text
+    finally:
+        ahead.cancel()  # the client went away: the read-ahead's rows are not wanted
+
+
 def _fraction(duration: timedelta) -> str:
     return f"{duration.total_seconds():.6f}".rstrip("0")
+
+
+def names_loader(connection: AsyncConnection, user_id: int) -> NameLoader:
+    """`names` for stream_lines, read through `connection` (the export's transaction)."""
+
+    async def by_id(query: Select[int, str]) -> dict[int | None, str | None]:
+        return {key: name for key, name in await connection.execute(query)}
+
+    async def names(projects: set[int] | None, tasks: set[int] | None) -> Names:
+        found_projects: dict[int | None, str | None] = {}
+        found_tasks: dict[int | None, str | None] = {}
+        if projects is None or projects:
+            query = select(Project.id, Project.name)
+            found_projects = await by_id(
+                query.where(Project.user_id == user_id) if projects is None else query.where(Project.id.in_(projects))
+            )
+        if tasks is None or tasks:
+            query = select(Task.id, Task.name)
+            found_tasks = await by_id(
+                query.where(Task.user_id == user_id) if tasks is None else query.where(Task.id.in_(tasks))
+            )
+        return found_projects, found_tasks
+
+    return names
