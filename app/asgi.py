@@ -27,7 +27,7 @@ from app.db.config import create_db_config
 from app.db.fastread import SqliteReader
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
-from app.domain.accounts.credentials import SqliteCredentialReader, credential_reader
+from app.domain.accounts.credentials import credential_reader
 from app.domain.accounts.layout_api import LayoutApi, LayoutSettingsPages
 from app.domain.notifications.config import NotifyConfig
 from app.domain.notifications.pages import settings_section_guard
@@ -139,10 +139,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     install_rules()
     db_config = create_db_config(settings)
     notify_config = NotifyConfig.from_env()
-    # The per-request credential read at the driver's level (docs/architecture.md, "Who is calling").
-    reader = credential_reader(settings.database_url, db_config.get_engine())
-    # Hot short reads (a forecast after a write) without aiosqlite's thread hop (app/db/fastread.py).
+    # Hot short reads (the credential of every request, a forecast after a write) without
+    # aiosqlite's thread hop on a SQLite file (app/db/fastread.py); the credential read at the
+    # driver's level on PostgreSQL (docs/architecture.md, "Who is calling").
     sqlite_reader = SqliteReader.for_url(settings.database_url)
+    reader = credential_reader(sqlite_reader, db_config.get_engine())
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -169,8 +170,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            if isinstance(reader, SqliteCredentialReader):
-                reader.close()
             if sqlite_reader is not None:
                 sqlite_reader.close()
             await db_config.get_engine().dispose()

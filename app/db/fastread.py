@@ -77,6 +77,14 @@ class SqliteReader:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
 
+    def one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of one statement (its own snapshot: autocommit), or None. Raises
+        `sqlite3.Error` when SQLite cannot answer at once, as `read` does."""
+        for observe in self.observers:
+            observe(None, None, sql)
+        row: tuple[Any, ...] | None = self._connection().execute(sql, dict(params)).fetchone()
+        return row
+
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from app.db.fastread import SqliteReader
 from app.db.models import User, UserSession
 from app.domain.accounts import services as accounts
 from app.domain.accounts.credentials import PgCredentialReader, SqliteCredentialReader
@@ -124,14 +125,15 @@ def test_busy_sqlite_falls_back_to_the_asynchronous_read(
 
 @sqlite_only
 def test_the_reader_only_reads(app: Any) -> None:
-    conn = _reader(app)._connection()
+    conn = _reader(app).reader._connection()
     with pytest.raises(sqlite3.OperationalError):
         conn.execute("DELETE FROM users")
 
 
-def test_no_fast_reader_for_memory_or_postgres() -> None:
-    assert SqliteCredentialReader.for_url("sqlite+aiosqlite:///:memory:") is None
-    assert SqliteCredentialReader.for_url("sqlite+aiosqlite://") is None
-    assert SqliteCredentialReader.for_url("postgresql+asyncpg://u@127.0.0.1/db") is None
-    reader = SqliteCredentialReader.for_url("sqlite+aiosqlite:////tmp/x.db")
-    assert reader is not None and reader._path == "/tmp/x.db"
+def test_no_fast_reader_for_memory_sqlite() -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.domain.accounts.credentials import credential_reader
+
+    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+    assert credential_reader(SqliteReader.for_url("sqlite+aiosqlite:///:memory:"), engine) is None

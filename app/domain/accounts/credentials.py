@@ -24,14 +24,12 @@ cannot be reached answers 503 like any other query (app/lib/errors.py).
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.fastread import SqliteReader
 
 # The columns of app.domain.accounts.services._USER_COLUMNS, in that order, then the
 # credential's expiry (sessions) or NULL (tokens: they do not expire).
@@ -39,63 +37,25 @@ _USER_SELECT = (
     "SELECT users.id, users.email, users.timezone, users.standard_hours_per_day, users.working_days,"
     " users.streak_min_minutes, users.streak_skip_non_working, users.refuse_overlaps, users.data_version,"
     " users.created_at, users.theme, users.shortcuts, {expiry} FROM users JOIN {table} c ON c.user_id = users.id"
-    " WHERE c.token_hash = ?"
+    " WHERE c.token_hash = :digest"
 )
 _QUERIES = {
     "s": _USER_SELECT.format(expiry="c.expires_at", table="user_sessions"),
     "t": _USER_SELECT.format(expiry="NULL", table="api_tokens"),
 }
-_PG_QUERIES = {kind: sql.replace("?", "$1") for kind, sql in _QUERIES.items()}
+_PG_QUERIES = {kind: sql.replace(":digest", "$1") for kind, sql in _QUERIES.items()}
 
 
 class SqliteCredentialReader:
-    """Reads one credential row with `sqlite3` on the caller's thread (one connection per thread)."""
+    """Reads one credential row with `sqlite3` on the caller's thread (app/db/fastread.py)."""
 
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        # Called with (None, None, sql) before each read, as SQLAlchemy's before_cursor_execute
-        # listeners are: the tests' query counter sees these reads too.
-        self.observers: list[Callable[..., None]] = []
-
-    @classmethod
-    def for_url(cls, url: str) -> SqliteCredentialReader | None:
-        """A reader for a SQLite file URL; None for in-memory databases and other backends."""
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite":
-            return None
-        database = parsed.database or ""
-        if database in {"", ":memory:"} or database.startswith("file:") or "mode=memory" in str(parsed.query):
-            return None
-        return cls(database)
-
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA query_only=ON")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+    def __init__(self, reader: SqliteReader) -> None:
+        self.reader = reader
 
     def read(self, kind: str, digest: str) -> tuple[Any, ...] | None:
         """The row (user columns, then expiry) or None. Raises sqlite3.Error when SQLite
         cannot answer at once; the caller then asks the asynchronous path."""
-        sql = _QUERIES[kind]
-        for observe in self.observers:
-            observe(None, None, sql)
-        row: tuple[Any, ...] | None = self._connection().execute(sql, (digest,)).fetchone()
-        return row
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            with contextlib.suppress(sqlite3.Error):  # closing is best effort
-                conn.close()
+        return self.reader.one(_QUERIES[kind], {"digest": digest})
 
 
 class PgCredentialReader:
@@ -126,6 +86,8 @@ class PgCredentialReader:
 CredentialReader = SqliteCredentialReader | PgCredentialReader
 
 
-def credential_reader(url: str, engine: AsyncEngine) -> CredentialReader | None:
+def credential_reader(sqlite: SqliteReader | None, engine: AsyncEngine) -> CredentialReader | None:
     """The fast reader for this database, or None (in-memory SQLite: the ORM's read)."""
-    return SqliteCredentialReader.for_url(url) or PgCredentialReader.for_engine(engine)
+    if sqlite is not None:
+        return SqliteCredentialReader(sqlite)
+    return PgCredentialReader.for_engine(engine)
