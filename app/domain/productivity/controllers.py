@@ -31,7 +31,8 @@ VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
 
 
 def service(request: Request[Any, Any, Any]) -> ProductivityService:
-    return ProductivityService(request.app.state["sessionmaker"], settings_of(request).timezone)
+    state = request.app.state
+    return ProductivityService(state["sessionmaker"], settings_of(request).timezone, state.get("sqlite_reader"))
 
 
 class ProductivityApi(Controller):

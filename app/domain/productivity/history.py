@@ -23,6 +23,23 @@ _summary_encoder = msgspec.msgpack.Encoder()
 _summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
 
 
+def _key(user_id: int, prefs: UserPrefs, before: date, stamp: Any) -> str | None:
+    if stamp is None:
+        return None
+    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
+    owner = f"{user_id}.{time_stamp(stamp.created_at)}"
+    return f"hist:{owner}:{stamp.history_version}:{prefs.timezone}:{before.isoformat()}:{rules}"
+
+
+async def history_summary_from_cache(
+    user_id: int, prefs: UserPrefs, before: date, stamp: HistoryStamp | None
+) -> HistorySummary | None:
+    """The cached summary under `stamp` (read in the caller's snapshot), or None: a miss."""
+    key = _key(user_id, prefs, before, stamp)
+    raw = await cache_lib.get_bytes(key) if key else None
+    return _summary_decoder.decode(raw) if raw is not None else None
+
+
 class HistoryStamp(NamedTuple):
     """users.history_version and created_at: what names a user's old history in the cache."""
 
@@ -47,11 +64,7 @@ async def history_summary_cached(
     row: Any = stamp
     if row is None:
         row = (await db.execute(select(User.history_version, User.created_at).where(User.id == user_id))).first()
-    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
-    key = None
-    if row is not None:
-        owner = f"{user_id}.{time_stamp(row.created_at)}"
-        key = f"hist:{owner}:{row.history_version}:{prefs.timezone}:{before.isoformat()}:{rules}"
+    key = _key(user_id, prefs, before, row)
     if key:
         raw = await cache_lib.get_bytes(key)
         if raw is not None:

@@ -10,6 +10,7 @@ history (the streak summary's cache miss) reads the day_totals rollup as well.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,17 +18,24 @@ import msgspec
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.fastread import SqliteReader
 from app.db.models import Project, Task, TimeEntry, WeeklyTimeGoal
-from app.db.rawsql import bind_utc, read_utc
+from app.db.rawsql import bind_utc, read_utc, sqlite_utc
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import needed_range
 from app.domain.goals.queries import load_completed_tasks, load_goals
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.history import HistoryStamp, history_summary_cached
+from app.domain.productivity.history import HistoryStamp, history_summary_cached, history_summary_from_cache
 from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
 from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
-from app.domain.tracking.reads import ENTRIES_JSON_SQLITE, entries_bounds, entries_from_json, load_entries
+from app.domain.tracking.reads import (
+    ENTRIES_JSON_SQLITE,
+    MAX_ENTRY,
+    entries_bounds,
+    entries_from_json,
+    load_entries,
+)
 from app.domain.tracking.schemas import EntryRow
 from app.lib.time import get_zone, iso_monday, local_day_start
 
@@ -84,19 +92,21 @@ class Meta(msgspec.Struct):
     entries: list[EntryRow] | None = None  # overlapping `entries_span`, when read with the rest
 
 
+# The SQLite form is also run with `sqlite3` directly (app/db/fastread.py), hence a plain string.
+_META_SQLITE = (
+    "SELECT "
+    "(SELECT json_group_array(json_array(id, name, color)) FROM projects WHERE user_id = :uid), "
+    "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
+    "(SELECT json_group_array(json_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
+    "t.effective_from, t.target)) FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
+    "WHERE g.user_id = :uid), "
+    "(SELECT json_group_array(json_array(id, project_id, completed_at)) FROM tasks "
+    "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
+    "(SELECT history_version FROM users WHERE id = :uid), "
+    "(SELECT created_at FROM users WHERE id = :uid), " + ENTRIES_JSON_SQLITE
+)
 _META_SQL = {
-    "sqlite": text(
-        "SELECT "
-        "(SELECT json_group_array(json_array(id, name, color)) FROM projects WHERE user_id = :uid), "
-        "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
-        "(SELECT json_group_array(json_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
-        "t.effective_from, t.target)) FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
-        "WHERE g.user_id = :uid), "
-        "(SELECT json_group_array(json_array(id, project_id, completed_at)) FROM tasks "
-        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
-        "(SELECT history_version FROM users WHERE id = :uid), "
-        "(SELECT created_at FROM users WHERE id = :uid), " + ENTRIES_JSON_SQLITE
-    ),
+    "sqlite": text(_META_SQLITE),
     "postgresql": text(
         "SELECT "
         "(SELECT coalesce(json_agg(json_build_array(id, name, color)), '[]') FROM projects WHERE user_id = :uid), "
@@ -142,6 +152,11 @@ async def load_meta(
     params = {"uid": user_id, "week": week, "tlo": bind_utc(db, tasks_lo), "thi": bind_utc(db, tasks_hi)}
     params.update(entries_bounds(db, lo, hi))
     row = (await db.execute(_META_SQL[dialect], params)).one()
+    return _meta_of(tuple(row), lo if entries_span else None)
+
+
+def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None) -> Meta:
+    """The Meta of one row of the meta statement (entries only when their span was asked for)."""
     projects_json, week_goal, goals_json, tasks_json, history_version, created_at, entries_json = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
@@ -167,7 +182,7 @@ async def load_meta(
     stamp = None
     if history_version is not None and created_at is not None:
         stamp = HistoryStamp(int(history_version), read_utc(created_at) or created_at)
-    entries = entries_from_json(entries_json, lo) if entries_span and entries_json is not None else None
+    entries = entries_from_json(entries_json, entries_lo) if entries_lo and entries_json is not None else None
     return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks, stamp, entries)
 
 
@@ -186,16 +201,21 @@ def _json_list(value: Any) -> list[list[Any]]:
     return _json_rows.decode(value.encode() if isinstance(value, str) else bytes(value))
 
 
-async def load_inputs(
-    db: AsyncSession,
-    user_id: int,
-    prefs: UserPrefs,
-    now: datetime,
-    period: int,
-) -> Inputs:
-    """Everything compute_stats and the goals need, in as few round trips as possible."""
-    zone_name = prefs.timezone
-    zone = get_zone(zone_name)
+class _Plan(msgspec.Struct, frozen=True):
+    """The days and instants one stats computation reads (see `load_inputs`)."""
+
+    today: date
+    load_start: date
+    monday: date
+    tasks_lo: datetime
+    tasks_hi: datetime
+    first: date  # the first local day whose entries are read
+    entries_lo: datetime
+    entries_hi: datetime
+
+
+def _plan(prefs: UserPrefs, now: datetime, period: int) -> _Plan:
+    zone = get_zone(prefs.timezone)
     today = now.astimezone(zone).date()
     load_start = load_start_date(today, period)
     # Goals look at today's day, week or month: their tasks fall inside this span.
@@ -206,20 +226,70 @@ async def load_inputs(
     # The goals' days lie inside that span too, so the entries to load are known before
     # the goals are: they come with the same statement.
     first = min(load_start, span_first)
-    entries_hi = now + timedelta(seconds=1)
-    meta = await load_meta(
-        db,
-        user_id,
-        monday,
-        local_day_start(span_first, zone),
-        local_day_start(span_last + timedelta(days=1), zone),
-        (local_day_start(first, zone), entries_hi),
+    return _Plan(
+        today=today,
+        load_start=load_start,
+        monday=monday,
+        tasks_lo=local_day_start(span_first, zone),
+        tasks_hi=local_day_start(span_last + timedelta(days=1), zone),
+        first=first,
+        entries_lo=local_day_start(first, zone),
+        entries_hi=now + timedelta(seconds=1),
     )
-    goal_range = needed_range(meta.goals, today)
+
+
+async def load_inputs(
+    db: AsyncSession,
+    user_id: int,
+    prefs: UserPrefs,
+    now: datetime,
+    period: int,
+) -> Inputs:
+    """Everything compute_stats and the goals need, in as few round trips as possible."""
+    zone_name = prefs.timezone
+    plan = _plan(prefs, now, period)
+    meta = await load_meta(
+        db, user_id, plan.monday, plan.tasks_lo, plan.tasks_hi, (plan.entries_lo, plan.entries_hi)
+    )
+    goal_range = needed_range(meta.goals, plan.today)
     entries = meta.entries
-    if entries is None or goal_range[0] < first:
-        first = min(first, goal_range[0])
-        entries = await load_entries(db, user_id, local_day_start(first, zone), entries_hi)
-    history = await history_summary_cached(db, user_id, prefs, load_start, meta.history)
+    if entries is None or goal_range[0] < plan.first:
+        first = min(plan.first, goal_range[0])
+        entries = await load_entries(db, user_id, local_day_start(first, get_zone(zone_name)), plan.entries_hi)
+    history = await history_summary_cached(db, user_id, prefs, plan.load_start, meta.history)
     timer = await active_timer(db, entries, meta.projects, zone_name, now)
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, meta.completed_tasks)
+
+
+async def load_inputs_fast(
+    reader: SqliteReader, user_id: int, prefs: UserPrefs, now: datetime, period: int
+) -> Inputs | None:
+    """`load_inputs` on a SQLite file, with `sqlite3` on the calling thread (app/db/fastread.py):
+    the one meta statement, without aiosqlite's thread hops, a database session, BEGIN and
+    ROLLBACK. None when that is not all it takes — SQLite cannot answer at once, a timer
+    runs (its task and notes are another read) or the cached streak summary misses (the
+    rollup is another read) — and the caller takes `load_inputs`, which reads everything
+    again in one transaction of its own."""
+    plan = _plan(prefs, now, period)
+    params = {
+        "uid": user_id,
+        "week": plan.monday.isoformat(),
+        "tlo": sqlite_utc(plan.tasks_lo),
+        "thi": sqlite_utc(plan.tasks_hi),
+        "elo": sqlite_utc(plan.entries_lo - MAX_ENTRY),
+        "ehi": sqlite_utc(plan.entries_hi),
+    }
+    try:
+        rows = reader.read([(_META_SQLITE, params)])
+    except sqlite3.Error:
+        return None  # busy: the asynchronous path waits like every other query
+    meta = _meta_of(rows[0][0], plan.entries_lo)
+    entries = meta.entries
+    if entries is None or needed_range(meta.goals, plan.today)[0] < plan.first:
+        return None
+    if any(e.end is None for e in entries):
+        return None
+    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history)
+    if history is None:
+        return None
+    return Inputs(entries, history, meta.projects, meta.week_goal_hours, None, meta.goals, meta.completed_tasks)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.fastread import SqliteReader
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress
@@ -24,7 +25,7 @@ from app.domain.productivity import queries
 from app.domain.productivity.figures import LiveBase, compute_stats_and_base, overlay_live
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.sessions import SessionInsights, compute_session_insights
-from app.domain.tracking.reads import load_entries
+from app.domain.tracking.reads import load_entries, load_entries_with_outcome_fast
 from app.lib import cache as cache_lib
 from app.lib.errors import ValidationError
 from app.lib.time import get_zone, local_day_start
@@ -82,9 +83,12 @@ def _gzip(raw: bytes) -> bytes:
 class ProductivityService:
     """Opens a database session only on a cache miss: a warm call touches no database."""
 
-    def __init__(self, open_db: OpenSession, default_zone: str) -> None:
+    def __init__(self, open_db: OpenSession, default_zone: str, reader: SqliteReader | None = None) -> None:
         self.open_db = open_db
         self.default_zone = default_zone
+        # On a SQLite file, a cold call reads its inputs on the event loop's thread when it can
+        # (queries.load_inputs_fast, app/db/fastread.py); else through a database session.
+        self.reader = reader
 
     async def stats(
         self, user: CurrentUser, period: int, now: datetime | None = None, *, gzip: bool = False
@@ -105,8 +109,14 @@ class ProductivityService:
                 # for this `now` (docs/productivity.md, "Caching").
                 payload = overlay_live(_live_decoder.decode(live), now)
                 return self._result(payload, gzip)
-        async with self.open_db() as db:
-            payload, base = await self.compute_with_base(db, user, period, now)
+        fast = None
+        if self.reader is not None:
+            fast = await queries.load_inputs_fast(self.reader, user.id, user.prefs(self.default_zone), now, period)
+        if fast is not None:
+            payload, base = self._figures(fast, user, period, now)
+        else:
+            async with self.open_db() as db:
+                payload, base = await self.compute_with_base(db, user, period, now)
         raw = _stats_encoder.encode(payload)
         running = payload.summary.active_timer is not None
         packed = _gzip(raw) if gzip or (key and not running) else b""
@@ -134,9 +144,14 @@ class ProductivityService:
     async def compute_with_base(
         self, db: AsyncSession, user: CurrentUser, period: int, now: datetime
     ) -> tuple[StatsPayload, LiveBase | None]:
+        inputs = await queries.load_inputs(db, user.id, user.prefs(self.default_zone), now, period)
+        return self._figures(inputs, user, period, now)
+
+    def _figures(
+        self, inputs: queries.Inputs, user: CurrentUser, period: int, now: datetime
+    ) -> tuple[StatsPayload, LiveBase | None]:
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        inputs = await queries.load_inputs(db, user.id, prefs, now, period)
         progress = goals_progress(
             inputs.goals,
             entries=inputs.entries,
@@ -167,11 +182,13 @@ class ProductivityService:
             cached = await cache_lib.get_bytes(key)
             if cached is not None:
                 return _sessions_decoder.decode(cached)
-        start = today - timedelta(days=period - 1)
-        async with self.open_db() as db:
-            entries = await load_entries(
-                db, user.id, local_day_start(start, get_zone(prefs.timezone)), now, with_outcome=True
-            )
+        lo = local_day_start(today - timedelta(days=period - 1), get_zone(prefs.timezone))
+        entries = None
+        if self.reader is not None:
+            entries = load_entries_with_outcome_fast(self.reader, user.id, lo, now)
+        if entries is None:
+            async with self.open_db() as db:
+                entries = await load_entries(db, user.id, lo, now, with_outcome=True)
         result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)
         if key and not any(e.end is None for e in entries):
             await cache_lib.set_bytes(key, _stats_encoder.encode(result), cache_lib.STATS_TTL_SECONDS)

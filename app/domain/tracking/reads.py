@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,8 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.rawsql import bind_utc, read_utc
+from app.db.fastread import SqliteReader
+from app.db.rawsql import bind_utc, read_utc, sqlite_utc
 from app.domain.tracking.schemas import EntryRow
 
 MAX_ENTRY = timedelta(days=7)
@@ -98,8 +100,23 @@ PROJECT_ENTRIES_SQL = (
 )
 _PROJECT_ENTRIES_SQL = text(PROJECT_ENTRIES_SQL)
 # Session insights also need to know whether each session recorded an outcome.
-_ENTRIES_OUTCOME_SQL = text(
+# Also read with `sqlite3` directly (`load_entries_fast`), hence the plain string.
+ENTRIES_OUTCOME_SQL = (
     "SELECT id, project_id, start_time, end_time, billable, "
     "CASE WHEN TRIM(outcome) <> '' THEN 1 ELSE 0 END "
     "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
 )
+_ENTRIES_OUTCOME_SQL = text(ENTRIES_OUTCOME_SQL)
+
+
+def load_entries_with_outcome_fast(
+    reader: SqliteReader, user_id: int, lo: datetime, hi: datetime
+) -> list[EntryRow] | None:
+    """`load_entries(..., with_outcome=True)` with `sqlite3` on the calling thread
+    (app/db/fastread.py); None when SQLite cannot answer at once (take `load_entries`)."""
+    params = {"uid": user_id, "lo": sqlite_utc(lo - MAX_ENTRY), "hi": sqlite_utc(hi)}
+    try:
+        rows = reader.read([(ENTRIES_OUTCOME_SQL, params)])
+    except sqlite3.Error:
+        return None
+    return entry_rows(rows[0], lo)
