@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from app.db.models import User
 from app.domain.transfer import postgres_export
 from app.domain.transfer.csv_formats import entries_csv_rows
+from app.domain.transfer.exporting import entries_csv_stream
 from app.settings import Settings
 from tests.integration.test_sqlite_export import ZONES, _fast, _general, _seed, hide_first_names
 
@@ -66,6 +67,19 @@ def test_names_unknown_when_the_export_began_are_looked_up(
     _run(settings, work)
     assert len(calls) == 2 and calls[0] == (None, None)
     assert len(calls[1][0]) == 1 and len(calls[1][1]) == 1
+
+
+def test_two_exports_in_one_transaction(settings: Settings) -> None:
+    zone = ZoneInfo("UTC")
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        user_id = await _seed(sessions, "UTC", seed=9)
+        async with sessions() as db:
+            runs = ["".join([chunk async for chunk in entries_csv_stream(db, user_id, zone, batch_size=500)])
+                    for _ in range(2)]
+        assert runs[0] == runs[1] == await _general(sessions, user_id, zone)
+
+    _run(settings, work)
 
 
 def test_no_entries_is_the_header_alone(settings: Settings) -> None:

@@ -71,3 +71,6 @@ async def postgres_entries_csv(
 
     async for chunk in stream_lines(EntryLines(zone, first, last), fetch, names_loader(connection, user_id)):
         yield chunk
+    # Every row was read: the name is free again for another export in this transaction
+    # (one that stops early ends with its session's transaction, which closes the cursor).
+    await driver.execute(f"CLOSE {_CURSOR}")
