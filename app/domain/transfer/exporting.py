@@ -159,9 +159,10 @@ async def entries_csv_stream(
     *,
     first_day: date | None = None,
     last_day: date | None = None,
-    batch_size: int = 2000,
+    batch_size: int | None = None,
 ) -> AsyncIterator[str]:
-    """entries.csv for the entries starting on local days first_day..last_day (inclusive).
+    """entries.csv for the entries starting on local days first_day..last_day (inclusive),
+    `batch_size` rows per chunk (default: each path's own).
 
     The same bytes as `entries_csv_rows` (csv_formats.py), built without per-row objects.
     On SQLite and on PostgreSQL with asyncpg, rows come from the driver's cursor and become
@@ -178,9 +179,11 @@ async def entries_csv_stream(
         else None
     )
     if fast is not None:
-        async for chunk in fast(session, user_id, zone, start=start, end=end, batch_size=batch_size):
+        sizes = {} if batch_size is None else {"batch_size": batch_size}
+        async for chunk in fast(session, user_id, zone, start=start, end=end, **sizes):
             yield chunk
         return
+    batch_size = batch_size or 2000
     yield "".join(entries_csv_rows((), zone))
     task = aliased(Task)
     query = (

@@ -43,10 +43,12 @@ async def sqlite_entries_csv(
     *,
     start: datetime | None,
     end: datetime | None,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
 ) -> AsyncIterator[str]:
     """entries.csv (header included) for the entries starting in [start, end), streamed in
-    batches of `batch_size` rows through the driver's cursor."""
+    batches of `batch_size` rows through the driver's cursor (5,000 rows, about 800 KB: each
+    batch is a round trip to the driver's thread, which waits for the GIL while a batch is
+    formatted, so fewer and larger ones finish sooner)."""
     yield "".join(entries_csv_rows((), zone))
     params: dict[str, Any] = {"user_id": user_id}
     if start is not None:
