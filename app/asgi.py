@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.db import uow
 from app.db.config import create_db_config
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 from app.domain.accounts.auth import provide_user
 from app.domain.accounts.controllers import AccountsApiController, AuthPagesController, SettingsPageController
 from app.domain.accounts.credentials import credential_reader
@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # aiosqlite's thread hop on a SQLite file (app/db/fastread.py); the credential read at the
     # driver's level on PostgreSQL (docs/architecture.md, "Who is calling").
     sqlite_reader = SqliteReader.for_url(settings.database_url)
-    reader = credential_reader(sqlite_reader, db_config.get_engine())
+    pg_reader = PgReader.for_engine(db_config.get_engine())
+    reader = credential_reader(sqlite_reader or pg_reader)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "notify_config": notify_config,
                 "credential_reader": reader,
                 "sqlite_reader": sqlite_reader,
+                "pg_reader": pg_reader,
                 **_providers(),
             }
         ),

@@ -244,8 +244,8 @@ def count_queries(app: Litestar, portal: BlockingPortal) -> Iterator[QueryCounte
     counter = QueryCounter(lambda: portal.call(token_usage.settle))
     event.listen(engine.sync_engine, "before_cursor_execute", counter)
     # The reads that bypass the engine: the credential's, and app/db/fastread.py's.
-    # (On SQLite the credential's reader runs on app/db/fastread.py's: one list of observers.)
-    fast = [r for r in (app.state.get("credential_reader"), app.state.get("sqlite_reader")) if hasattr(r, "observers")]
+    # (The credential's reader runs on app/db/fastread.py's: one list of observers.)
+    fast = [r for r in (app.state.get("sqlite_reader"), app.state.get("pg_reader")) if r is not None]
     for reader in fast:
         reader.observers.append(counter)
     yield counter

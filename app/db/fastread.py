@@ -14,17 +14,26 @@ mode a reader needs none, and when SQLite still answers "busy" (a WAL being reco
 statements of one `read` share one read transaction (one snapshot), always ended before
 `read` returns, so the next read sees every transaction committed before it, from any
 process. The same idea reads the credential (app/domain/accounts/credentials.py).
+
+On PostgreSQL `PgReader` runs the same statements with asyncpg directly on a connection of
+the application's pool (its pre-ping included), in one read-only REPEATABLE READ
+transaction (one snapshot): the ORM's session, its result processing and its own
+BEGIN/ROLLBACK cost several times the reads. Its errors are the driver's own, so a
+database that cannot be reached still answers 503 (app/lib/errors.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 Statement = tuple[str, Mapping[str, Any]]
 
@@ -91,3 +100,62 @@ class SqliteReader:
         for conn in connections:
             with contextlib.suppress(sqlite3.Error):  # closing is best effort
                 conn.close()
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=256)
+def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` parameters as asyncpg's `$1, $2 …`, with the names in their order
+    (a `::type` cast is left alone)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), tuple(names)
+
+
+class PgReader:
+    """Runs read-only statements with asyncpg on a connection of the app's pool."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.observers: list[Callable[..., None]] = []  # as SqliteReader.observers
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> PgReader | None:
+        """A reader when the engine talks to PostgreSQL through asyncpg; else None."""
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
+            return cls(engine)
+        return None
+
+    async def read(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """Every statement's rows, all from one snapshot (SqliteReader.read's contract;
+        datetimes are bound as aware datetimes)."""
+        for sql, _ in statements:
+            for observe in self.observers:
+                observe(None, None, sql)
+        out: list[list[tuple[Any, ...]]] = []
+        async with self._engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            async with raw.transaction(isolation="repeatable_read", readonly=True):
+                for sql, params in statements:
+                    text, names = numbered(sql)
+                    out.append([tuple(r) for r in await raw.fetch(text, *(params[n] for n in names))])
+        return out
+
+    async def one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of one statement (its own snapshot), or None."""
+        for observe in self.observers:
+            observe(None, None, sql)
+        text, names = numbered(sql)
+        async with self._engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            record = await raw.fetchrow(text, *(params[n] for n in names))
+        return None if record is None else tuple(record)
+

@@ -131,9 +131,6 @@ def test_the_reader_only_reads(app: Any) -> None:
 
 
 def test_no_fast_reader_for_memory_sqlite() -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from app.domain.accounts.credentials import credential_reader
 
-    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
-    assert credential_reader(SqliteReader.for_url("sqlite+aiosqlite:///:memory:"), engine) is None
+    assert credential_reader(SqliteReader.for_url("sqlite+aiosqlite:///:memory:")) is None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.db.fastread import SqliteReader
+from tests.support import EXTERNAL
 
 
 def _db(tmp_path: Path) -> Path:
@@ -44,3 +46,31 @@ def test_each_read_sees_every_commit_before_it_and_leaves_no_transaction_open(tm
     assert reader.read([(sql, {"id": 1})]) == [[(3,)]]  # the failed read ended its transaction too
     writer.close()
     reader.close()
+
+
+def test_named_parameters_become_asyncpg_numbers() -> None:
+    from app.db.fastread import numbered
+
+    assert numbered("SELECT 1 WHERE a = :uid AND b >= :lo AND c < :hi AND d = :uid") == (
+        "SELECT 1 WHERE a = $1 AND b >= $2 AND c < $3 AND d = $1", ("uid", "lo", "hi"))
+    # Casts and times in literals are not parameters.
+    assert numbered("SELECT x::text, '10:30' FROM t WHERE id = :id") == (
+        "SELECT x::text, '10:30' FROM t WHERE id = $1", ("id",))
+
+
+@pytest.mark.skipif(not EXTERNAL, reason="PgReader talks to PostgreSQL (this run is on SQLite)")
+def test_pg_reader_reads_one_snapshot_read_only(app: Any, portal: Any, make_user: Any) -> None:
+    from datetime import UTC, datetime
+
+    from app.db.fastread import PgReader
+
+    reader = app.state["pg_reader"]
+    assert isinstance(reader, PgReader)
+    u = make_user()
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    rows = portal.call(reader.read, [
+        ("SELECT id FROM users WHERE id = :uid AND created_at > :since", {"uid": u.id, "since": since}),
+        ("SELECT current_setting('transaction_read_only'), current_setting('transaction_isolation')", {}),
+    ])
+    assert rows == [[(u.id,)], [("on", "repeatable read")]]
+    assert portal.call(reader.one, "SELECT id FROM users WHERE id = :uid", {"uid": -1}) is None

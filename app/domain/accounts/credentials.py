@@ -24,12 +24,9 @@ cannot be reached answers 503 like any other query (app/lib/errors.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 
 # The columns of app.domain.accounts.services._USER_COLUMNS, in that order, then the
 # credential's expiry (sessions) or NULL (tokens: they do not expire).
@@ -43,7 +40,6 @@ _QUERIES = {
     "s": _USER_SELECT.format(expiry="c.expires_at", table="user_sessions"),
     "t": _USER_SELECT.format(expiry="NULL", table="api_tokens"),
 }
-_PG_QUERIES = {kind: sql.replace(":digest", "$1") for kind, sql in _QUERIES.items()}
 
 
 class SqliteCredentialReader:
@@ -59,35 +55,23 @@ class SqliteCredentialReader:
 
 
 class PgCredentialReader:
-    """Reads one credential row with asyncpg on a connection of the app's pool."""
+    """Reads one credential row with asyncpg on a connection of the app's pool (app/db/fastread.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self.observers: list[Callable[..., None]] = []  # as SqliteCredentialReader.observers
-
-    @classmethod
-    def for_engine(cls, engine: AsyncEngine) -> PgCredentialReader | None:
-        """A reader when the engine talks to PostgreSQL through asyncpg; else None."""
-        if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
-            return cls(engine)
-        return None
+    def __init__(self, reader: PgReader) -> None:
+        self.reader = reader
 
     async def fetch(self, kind: str, digest: str) -> tuple[Any, ...] | None:
         """The row (user columns, then expiry) or None. Errors are the driver's own."""
-        sql = _PG_QUERIES[kind]
-        for observe in self.observers:
-            observe(None, None, sql)
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            record = await raw.driver_connection.fetchrow(sql, digest)  # type: ignore[union-attr]
-        return None if record is None else tuple(record)
+        return await self.reader.one(_QUERIES[kind], {"digest": digest})
 
 
 CredentialReader = SqliteCredentialReader | PgCredentialReader
 
 
-def credential_reader(sqlite: SqliteReader | None, engine: AsyncEngine) -> CredentialReader | None:
+def credential_reader(reader: SqliteReader | PgReader | None) -> CredentialReader | None:
     """The fast reader for this database, or None (in-memory SQLite: the ORM's read)."""
-    if sqlite is not None:
-        return SqliteCredentialReader(sqlite)
-    return PgCredentialReader.for_engine(engine)
+    if isinstance(reader, SqliteReader):
+        return SqliteCredentialReader(reader)
+    if isinstance(reader, PgReader):
+        return PgCredentialReader(reader)
+    return None

@@ -70,7 +70,8 @@ class PlanningApi(Controller):
         zone_name = user_zone(request, current_user)
         state = request.app.state
         return await planning.cached_forecast(
-            state["sessionmaker"], state.get("sqlite_reader"), current_user, zone_name, project_id, utcnow()
+            state["sessionmaker"], state.get("sqlite_reader") or state.get("pg_reader"), current_user, zone_name,
+            project_id, utcnow(),
         )
 
     @get(

@@ -27,7 +27,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 from app.db.rawsql import bind_utc as _bind
 from app.db.rawsql import read_utc as _utc
 from app.db.rawsql import sqlite_utc
@@ -157,7 +157,7 @@ def _budget(row: Any) -> BudgetSettings:
 
 async def load_forecast_input(
     open_db: Callable[[], AbstractAsyncContextManager[AsyncSession]],
-    reader: SqliteReader | None,
+    reader: SqliteReader | PgReader | None,
     user_id: int,
     project_id: int,
     zone_name: str,
@@ -168,17 +168,21 @@ async def load_forecast_input(
 
     Two indexed reads in one snapshot: the project's budget fields with the history
     version, and the project's entries of the tallied span (as `load_project_time_settled`).
-    On a SQLite file `reader` answers them on the calling thread (app/db/fastread.py); a
-    database session is opened only without it, when it cannot answer at once, or when
-    the cached sum of a total budget's old time misses.
+    `reader` answers them at the driver's level (app/db/fastread.py): on a SQLite file on
+    the calling thread, on PostgreSQL with asyncpg directly; a database session is opened
+    only without it, when SQLite cannot answer at once, or when the cached sum of a total
+    budget's old time misses.
     """
     cut = span_start(now, zone_name)
     zone = get_zone_or_utc(zone_name)
     hi = now + _SECOND
     load_hi = max(hi, local_day_start(local_date(now, zone) + _ONE_DAY, zone))
     rows: list[list[tuple[Any, ...]]] | None = None
-    if reader is not None:
-        params = {"uid": user_id, "pid": project_id}
+    params = {"uid": user_id, "pid": project_id}
+    if isinstance(reader, PgReader):
+        span_pg = {**params, "lo": cut - MAX_ENTRY, "hi": load_hi}
+        rows = await reader.read([(_PROJECT_SQL, params), (PROJECT_ENTRIES_SQL, span_pg)])
+    elif reader is not None:
         span = {**params, "lo": sqlite_utc(cut - MAX_ENTRY), "hi": sqlite_utc(load_hi)}
         try:
             rows = reader.read([(_PROJECT_SQL, params), (PROJECT_ENTRIES_SQL, span)])

@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 from app.db.models import Project, Task, TimeEntry
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
@@ -125,7 +125,7 @@ def forecast_key(user: CurrentUser, zone_name: str, project_id: int, today: str)
 
 async def cached_forecast(
     open_db: OpenSession,
-    reader: SqliteReader | None,
+    reader: SqliteReader | PgReader | None,
     user: CurrentUser,
     zone_name: str,
     project_id: int,
