@@ -499,6 +499,23 @@ def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_que
     assert again == first
 
 
+def test_every_period_shares_the_cached_streak_summary(make_user: Any, count_queries: Any) -> None:
+    """Windows of 85..90 days start earlier than the others, yet no period reads the whole
+    day_totals rollup again once one has cached the summary: it is cached before the
+    earliest load start of any period, and each period adds the days up to its own."""
+    u = make_user(timezone="Europe/Berlin")
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    for days_back in (0, 86, 87, 88, 120):
+        add_entry(u, end - timedelta(days=days_back, hours=1), end - timedelta(days=days_back))
+    stats(u, "?period=30")
+    count_queries.settle()
+    before = count_queries.count
+    for period in (1, 84, 85, 88, 90):
+        assert stats(u, f"?period={period}")["period"] == period
+    rollup_reads = [s for s in count_queries.statements[before:] if s.lstrip().upper().startswith("SELECT DAY")]
+    assert rollup_reads == [], rollup_reads
+
+
 def test_while_a_timer_runs_only_the_live_fields_are_derived_per_call(make_user: Any, count_queries: Any) -> None:
     u = make_user(timezone="Europe/Berlin")
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.productivity.figures import compute_stats
-from app.domain.productivity.streak import summarize_history
+from app.domain.productivity.streak import extend_summary, summarize_history
 from app.domain.productivity.tally import load_start_date
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -69,3 +70,27 @@ def test_a_run_crossing_from_old_days_into_the_window_counts_whole() -> None:
     days_in_window = (TODAY - before).days + 1
     assert full.current_streak == summed.current_streak == 5 + days_in_window
     assert full.longest_streak == summed.longest_streak == 5 + days_in_window
+
+
+def test_a_summary_extended_by_the_days_in_between_equals_the_summary_of_the_whole_history() -> None:
+    """Every period shares the summary before the earliest load start; its own load start
+    adds the days in between (extend_summary) — whatever the streak rules."""
+    rng = random.Random(8)
+    start = date(2026, 1, 1)
+    for _ in range(2000):
+        prefs = UserPrefs(
+            timezone="UTC",
+            working_days=tuple(sorted(rng.sample(range(1, 8), rng.randint(0, 7)))),
+            streak_min_minutes=rng.choice([0, 0, 30]),
+            streak_skip_non_working=rng.random() < 0.5,
+        )
+        history = {
+            start + timedelta(days=i): rng.choice([0.0, 1.0, 600.0, 1800.0, 3600.0])
+            for i in range(rng.randint(0, 60))
+            if rng.random() < 0.7
+        }
+        before = start + timedelta(days=rng.randint(0, 70))
+        anchor = before - timedelta(days=rng.randint(0, 10))
+        between = {day: seconds for day, seconds in history.items() if anchor <= day < before}
+        extended = extend_summary(summarize_history(history, anchor, prefs), between, before, prefs)
+        assert extended == summarize_history(history, before, prefs), (prefs, anchor, before)

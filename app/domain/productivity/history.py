@@ -16,7 +16,7 @@ from app.db.models import User
 from app.db.rollups import HISTORY_TTL_SECONDS, history
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.accounts.services import time_stamp
-from app.domain.productivity.streak import HistorySummary, summarize_history
+from app.domain.productivity.streak import HistorySummary, extend_summary, summarize_history
 from app.lib import cache as cache_lib
 
 _summary_encoder = msgspec.msgpack.Encoder()
@@ -32,12 +32,15 @@ def _key(user_id: int, prefs: UserPrefs, before: date, stamp: Any) -> str | None
 
 
 async def history_summary_from_cache(
-    user_id: int, prefs: UserPrefs, before: date, stamp: HistoryStamp | None
+    user_id: int, prefs: UserPrefs, before: date, stamp: HistoryStamp | None, gap: Gap
 ) -> HistorySummary | None:
-    """The cached summary under `stamp` (read in the caller's snapshot), or None: a miss."""
-    key = _key(user_id, prefs, before, stamp)
+    """`history_summary_cached` when its cached summary is there (under `stamp`, read in the
+    caller's snapshot with `gap`), or None: a miss."""
+    key = _key(user_id, prefs, gap.anchor, stamp)
     raw = await cache_lib.get_bytes(key) if key else None
-    return _summary_decoder.decode(raw) if raw is not None else None
+    if raw is None:
+        return None
+    return extend_summary(_summary_decoder.decode(raw), gap.days, before, prefs)
 
 
 class HistoryStamp(NamedTuple):
@@ -47,8 +50,20 @@ class HistoryStamp(NamedTuple):
     created_at: datetime
 
 
+class Gap(NamedTuple):
+    """The completed seconds of the days from `anchor` to the summary's day (rollup rows)."""
+
+    anchor: date
+    days: dict[date, float]
+
+
 async def history_summary_cached(
-    db: AsyncSession, user_id: int, prefs: UserPrefs, before: date, stamp: HistoryStamp | None = None
+    db: AsyncSession,
+    user_id: int,
+    prefs: UserPrefs,
+    before: date,
+    stamp: HistoryStamp | None = None,
+    gap: Gap | None = None,
 ) -> HistorySummary:
     """The streak summary of the days before `before`, cached under the user's history
     version (`users.history_version`, moved only by writes that touch such old days),
@@ -60,16 +75,24 @@ async def history_summary_cached(
     version newer than its data, and no cache state can revive an older one. A caller
     that read the version already, in this transaction and before the rollup, passes it
     as `stamp` (the stats inputs read it with everything else: one round trip less).
+
+    With `gap`, the summary cached is the one before `gap.anchor` (the same day for every
+    period: the stats pass the earliest load start of any period), and the days from there
+    to `before` are added from `gap.days` (`extend_summary`): periods whose windows start
+    on different days share one cached summary instead of each reading the whole rollup.
     """
     row: Any = stamp
     if row is None:
         row = (await db.execute(select(User.history_version, User.created_at).where(User.id == user_id))).first()
-    key = _key(user_id, prefs, before, row)
+    cut = gap.anchor if gap is not None else before
+    key = _key(user_id, prefs, cut, row)
+    summary: HistorySummary | None = None
     if key:
         raw = await cache_lib.get_bytes(key)
         if raw is not None:
-            return _summary_decoder.decode(raw)
-    summary = summarize_history(await history(db, user_id, before=before), before, prefs)
-    if key:
-        await cache_lib.set_bytes(key, _summary_encoder.encode(summary), HISTORY_TTL_SECONDS)
-    return summary
+            summary = _summary_decoder.decode(raw)
+    if summary is None:
+        summary = summarize_history(await history(db, user_id, before=cut), cut, prefs)
+        if key:
+            await cache_lib.set_bytes(key, _summary_encoder.encode(summary), HISTORY_TTL_SECONDS)
+    return extend_summary(summary, gap.days, before, prefs) if gap is not None else summary

@@ -25,7 +25,7 @@ from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import needed_range
 from app.domain.goals.queries import load_completed_tasks, load_goals
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.history import HistoryStamp, history_summary_cached, history_summary_from_cache
+from app.domain.productivity.history import Gap, HistoryStamp, history_summary_cached, history_summary_from_cache
 from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
 from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
@@ -38,6 +38,8 @@ from app.domain.tracking.reads import (
 )
 from app.domain.tracking.schemas import EntryRow
 from app.lib.time import get_zone, iso_monday, local_day_start
+
+MAX_PERIOD = 90  # periods are clamped to 1..90 (services.parse_period)
 
 
 class Inputs(msgspec.Struct):
@@ -89,6 +91,7 @@ class Meta(msgspec.Struct):
     goals: list[GoalDef]
     completed_tasks: list[CompletedTask]  # done within [tasks_lo, tasks_hi) of load_meta
     history: HistoryStamp | None = None  # users.history_version and created_at
+    gap: Gap | None = None  # the rollup's days in `gap_span`, when asked for
     entries: list[EntryRow] | None = None  # overlapping `entries_span`, when read with the rest
 
 
@@ -103,7 +106,9 @@ _META_SQLITE = (
     "(SELECT json_group_array(json_array(id, project_id, completed_at)) FROM tasks "
     "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
     "(SELECT history_version FROM users WHERE id = :uid), "
-    "(SELECT created_at FROM users WHERE id = :uid), " + ENTRIES_JSON_SQLITE
+    "(SELECT created_at FROM users WHERE id = :uid), "
+    "(SELECT json_group_array(json_array(day, seconds)) FROM day_totals "
+    "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), " + ENTRIES_JSON_SQLITE
 )
 _META_SQL = {
     "sqlite": text(_META_SQLITE),
@@ -118,6 +123,8 @@ _META_SQL = {
         "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
         "(SELECT history_version FROM users WHERE id = :uid), "
         "(SELECT created_at FROM users WHERE id = :uid), "
+        "(SELECT coalesce(json_agg(json_build_array(day, seconds)), '[]') FROM day_totals "
+        "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), "
         # The entries keep their own query here: asyncpg decodes their timestamps natively.
         "NULL"
     ),
@@ -132,6 +139,7 @@ async def load_meta(
     tasks_lo: datetime,
     tasks_hi: datetime,
     entries_span: tuple[datetime, datetime] | None = None,
+    gap_span: tuple[date, date] | None = None,
 ) -> Meta:
     """Projects, this week's goal, the goals with their target histories, the tasks
     completed in [tasks_lo, tasks_hi), the history version and (on SQLite) the entries
@@ -151,13 +159,16 @@ async def load_meta(
     lo, hi = entries_span or (tasks_lo, tasks_lo)  # no span: an empty range
     params = {"uid": user_id, "week": week, "tlo": bind_utc(db, tasks_lo), "thi": bind_utc(db, tasks_hi)}
     params.update(entries_bounds(db, lo, hi))
+    anchor, before = gap_span or (week_start, week_start)  # no span: an empty range
+    params.update(ganchor=anchor.isoformat() if dialect == "sqlite" else anchor)
+    params.update(gbefore=before.isoformat() if dialect == "sqlite" else before)
     row = (await db.execute(_META_SQL[dialect], params)).one()
-    return _meta_of(tuple(row), lo if entries_span else None)
+    return _meta_of(tuple(row), lo if entries_span else None, anchor if gap_span else None)
 
 
-def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None) -> Meta:
-    """The Meta of one row of the meta statement (entries only when their span was asked for)."""
-    projects_json, week_goal, goals_json, tasks_json, history_version, created_at, entries_json = row
+def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date | None) -> Meta:
+    """The Meta of one row of the meta statement (entries and gap only when their spans were asked for)."""
+    projects_json, week_goal, goals_json, tasks_json, history_version, created_at, gap_json, entries_json = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
     targets: dict[int, list[tuple[date, float]]] = {}
@@ -183,7 +194,11 @@ def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None) -> Meta:
     if history_version is not None and created_at is not None:
         stamp = HistoryStamp(int(history_version), read_utc(created_at) or created_at)
     entries = entries_from_json(entries_json, entries_lo) if entries_lo and entries_json is not None else None
-    return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks, stamp, entries)
+    gap = None
+    if gap_anchor is not None:
+        days = {date.fromisoformat(str(day)[:10]): float(seconds) for day, seconds in _json_list(gap_json)}
+        gap = Gap(gap_anchor, days)
+    return Meta(projects, float(week_goal) if week_goal is not None else None, goals, tasks, stamp, gap, entries)
 
 
 def _json_timestamp(value: str) -> datetime:
@@ -206,6 +221,7 @@ class _Plan(msgspec.Struct, frozen=True):
 
     today: date
     load_start: date
+    anchor: date  # the cached streak summary's day: the earliest load start of any period
     monday: date
     tasks_lo: datetime
     tasks_hi: datetime
@@ -229,6 +245,7 @@ def _plan(prefs: UserPrefs, now: datetime, period: int) -> _Plan:
     return _Plan(
         today=today,
         load_start=load_start,
+        anchor=min(load_start, load_start_date(today, MAX_PERIOD)),
         monday=monday,
         tasks_lo=local_day_start(span_first, zone),
         tasks_hi=local_day_start(span_last + timedelta(days=1), zone),
@@ -249,14 +266,20 @@ async def load_inputs(
     zone_name = prefs.timezone
     plan = _plan(prefs, now, period)
     meta = await load_meta(
-        db, user_id, plan.monday, plan.tasks_lo, plan.tasks_hi, (plan.entries_lo, plan.entries_hi)
+        db,
+        user_id,
+        plan.monday,
+        plan.tasks_lo,
+        plan.tasks_hi,
+        (plan.entries_lo, plan.entries_hi),
+        (plan.anchor, plan.load_start),
     )
     goal_range = needed_range(meta.goals, plan.today)
     entries = meta.entries
     if entries is None or goal_range[0] < plan.first:
         first = min(plan.first, goal_range[0])
         entries = await load_entries(db, user_id, local_day_start(first, get_zone(zone_name)), plan.entries_hi)
-    history = await history_summary_cached(db, user_id, prefs, plan.load_start, meta.history)
+    history = await history_summary_cached(db, user_id, prefs, plan.load_start, meta.history, meta.gap)
     timer = await active_timer(db, entries, meta.projects, zone_name, now)
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, timer, meta.goals, meta.completed_tasks)
 
@@ -278,18 +301,22 @@ async def load_inputs_fast(
         "thi": sqlite_utc(plan.tasks_hi),
         "elo": sqlite_utc(plan.entries_lo - MAX_ENTRY),
         "ehi": sqlite_utc(plan.entries_hi),
+        "ganchor": plan.anchor.isoformat(),
+        "gbefore": plan.load_start.isoformat(),
     }
     try:
         rows = reader.read([(_META_SQLITE, params)])
     except sqlite3.Error:
         return None  # busy: the asynchronous path waits like every other query
-    meta = _meta_of(rows[0][0], plan.entries_lo)
+    meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor)
     entries = meta.entries
     if entries is None or needed_range(meta.goals, plan.today)[0] < plan.first:
         return None
     if any(e.end is None for e in entries):
         return None
-    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history)
+    if meta.gap is None:
+        return None
+    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
     if history is None:
         return None
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, None, meta.goals, meta.completed_tasks)

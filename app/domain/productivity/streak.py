@@ -83,6 +83,27 @@ def summarize_history(history: Mapping[date, float], before: date, prefs: UserPr
     return HistorySummary(longest, tuple(last_run))
 
 
+def extend_summary(
+    summary: HistorySummary, days: Mapping[date, float], before: date, prefs: UserPrefs
+) -> HistorySummary:
+    """The summary of the days before `before`, from `summary` (the days before an earlier
+    date) and the completed seconds of the days in between (`days`): equal to
+    `summarize_history` of the whole history before `before`, because every run before
+    the earlier date's tail is over and counts in `summary.longest` already."""
+    counts, qualifies, skip, possible = _streak_rules(prefs)
+    if not possible:
+        return HistorySummary(0, ())
+    later = sorted(
+        day
+        for day, seconds in days.items()
+        if day < before and counts(day) and qualifies(round(seconds * US_PER_SECOND))
+    )
+    if not later:
+        return summary
+    longest, _, last_run = _runs([*summary.tail, *later], skip, counts)
+    return HistorySummary(max(summary.longest, longest), tuple(last_run))
+
+
 def compute_streak(
     t: Tally, today: date, prefs: UserPrefs, history: Mapping[date, float], summary: HistorySummary | None = None
 ) -> Streak:
