@@ -26,7 +26,7 @@ from app.settings import Settings, SettingsError, get_settings
 T = TypeVar("T")
 DEMO_EMAIL = "demo@momentum.local"
 DEMO_PASSWORD = "momentum-demo"
-MAX_HEADER_BYTES = 64 * 1024  # the most one request's head (request line + headers) may take
+HTTP_PROTOCOL = "app.lib.http_protocol:BoundedHttpToolsProtocol"
 
 
 class CliError(Exception):
@@ -120,11 +120,9 @@ def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
         log_level="warning" if args.quiet else "info",
         access_log=not args.quiet,
         proxy_headers=False,
-        # A request's headers are bounded (CONTRACT section 6): h11 refuses a head larger
-        # than this with 431 before buffering more; httptools, uvicorn's default when
-        # installed, has no such limit.
-        http="h11",
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        # A request's head is bounded (CONTRACT section 6): httptools, with a head over
+        # MAX_HEADER_BYTES refused by 431 before more is buffered (app/lib/http_protocol.py).
+        http=HTTP_PROTOCOL,
     )
 
 

@@ -236,8 +236,78 @@ def test_serve_bounds_the_size_of_a_request_head(monkeypatch: pytest.MonkeyPatch
     cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=8000, workers=1, quiet=True))
     # the server's own variables (metrics directory, instance name) do not leak into this process
     assert {name: os.environ.get(name) for name in cli._SERVE_ENV} == before
-    assert captured["http"] == "h11"
-    assert captured["h11_max_incomplete_event_size"] == cli.MAX_HEADER_BYTES == 64 * 1024
+    assert captured["http"] == cli.HTTP_PROTOCOL == "app.lib.http_protocol:BoundedHttpToolsProtocol"
+
+
+def _raw_exchange(port: int, head: bytes, chunk: int = 64 * 1024) -> tuple[bytes, int]:
+    """Send `head` in chunks; (what the server answered, bytes sent before it closed)."""
+    import socket
+
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            while sent < len(head):
+                sock.sendall(head[sent:sent + chunk])
+                sent += min(chunk, len(head) - sent)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        try:
+            while part := sock.recv(65536):
+                answer += part
+                if b"\r\n\r\n" in answer and not answer.startswith(b"HTTP/1.1 4"):
+                    break
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return answer, sent
+
+
+def test_a_request_head_over_64_kib_is_refused_with_431_without_buffering_it() -> None:
+    """The protocol `momentum serve` runs (app/lib/http_protocol.py), on a real socket."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.lib.http_protocol import MAX_HEADER_BYTES, BoundedHttpToolsProtocol
+    from tests.servers import free_port
+
+    async def hello(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(hello, host="127.0.0.1", port=port, http=BoundedHttpToolsProtocol,
+                                           log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        # A head just under the bound is served, twice on one connection (keep-alive).
+        fine = b"X-Pad: " + b"a" * (MAX_HEADER_BYTES - 200) + b"\r\n"
+        request = b"GET / HTTP/1.1\r\nHost: x\r\n" + fine + b"\r\n"
+        answer, _ = _raw_exchange(port, request + request)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+        # One header over the bound: 431, and the connection is closed long before 20 MB arrive.
+        huge = b"GET / HTTP/1.1\r\nHost: x\r\nX-Huge: " + b"a" * (20 * 1024 * 1024) + b"\r\n\r\n"
+        answer, sent = _raw_exchange(port, huge)
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+        assert sent < 10 * 1024 * 1024
+        # Many small headers add up the same way.
+        many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 20_000 + b"\r\n"
+        answer, _ = _raw_exchange(port, many)
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+        # The server still answers.
+        answer, _ = _raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_openapi_documents_the_real_error_body(client: Any) -> None:
