@@ -35,9 +35,21 @@ os.environ.setdefault("MOMENTUM_NOTIFY_SWEEP_SECONDS", "0")
 pytest_plugins = ["tests.support"]
 
 
+BACKEND_PASS = "MOMENTUM_TEST_BACKEND_PASS"
+"""Set by `make test` for its second run (PostgreSQL + Redis): that run only collects the
+tests whose outcome can depend on MOMENTUM_TEST_DATABASE_URL / MOMENTUM_TEST_CACHE_URL
+(see `pytest_collection_modifyitems`); the first run already ran the others, identically."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "servers: starts its own redis-server / PostgreSQL cluster / app processes (tests/servers.py)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "own_servers: every database, cache and app server the test talks to is started by the test itself "
+        "(tests/servers.py), never the suite's; its outcome does not depend on MOMENTUM_TEST_*, so it runs once "
+        "(in make test's first run) and the tests of one module run on one xdist worker (one stack, not two)",
     )
     # The xdist controller runs no tests: only the processes that do get a database.
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
@@ -50,3 +62,26 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     isolation.release()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("own_servers"):
+            # A module's private stack (PostgreSQL cluster, Redis, app processes) starts once,
+            # on the one worker that runs all of the module's tests.
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    if not os.environ.get(BACKEND_PASS):
+        return
+    unit = Path(__file__).parent / "unit"
+    kept, dropped = [], []
+    for item in items:
+        # Unit tests never touch the suite's database or cache unless they ask for it
+        # through the `settings` fixture (which every database fixture depends on).
+        independent = item.get_closest_marker("own_servers") is not None or (
+            unit in Path(str(item.path)).parents and "settings" not in getattr(item, "fixturenames", ())
+        )
+        (dropped if independent else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -13,6 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -169,6 +170,21 @@ class UserCtx:
         return self.client
 
 
+_HASHES: dict[str, str] = {}
+
+
+def hash_once(password: str) -> str:
+    """argon2id costs ~0.2 s of CPU a hash (more on a busy machine) and most tests create
+    a user: the fixture hashes its one password once per process and gives every user that
+    (valid, salted) hash. Signing in still verifies it for real; a password set through the
+    app (sign-up, a change) is hashed by the app as always."""
+    if password not in _HASHES:
+        from app.domain.accounts.services import hash_password
+
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
 async def _create_user(settings: Settings, email: str, password: str, timezone: str | None,
                        hours: float) -> tuple[int, str, str]:
     from app.db.config import create_engine, writing
@@ -178,8 +194,10 @@ async def _create_user(settings: Settings, email: str, password: str, timezone: 
     try:
         with writing():
             async with async_sessionmaker(engine, expire_on_commit=False)() as db:
-                user = await accounts.create_user(db, email=email, password=password, timezone=timezone,
-                                                  standard_hours_per_day=hours)
+                digest = hash_once(password)
+                with mock.patch.object(accounts, "hash_password", lambda _: digest):
+                    user = await accounts.create_user(db, email=email, password=password, timezone=timezone,
+                                                      standard_hours_per_day=hours)
                 _, token = await accounts.create_token(db, user.id, "tests")
                 raw = await accounts.create_session(db, user.id)
                 await db.commit()

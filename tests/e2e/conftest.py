@@ -6,6 +6,8 @@ missing (the test command installs Chromium when it can). Never `playwright inst
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import socket
 import subprocess
@@ -14,11 +16,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
+
+from tests.support import hash_once
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,19 +84,40 @@ def live_server() -> Iterator[dict[str, Any]]:
 
 
 def create_user(server: dict[str, Any], timezone: str = "UTC", demo_years: float | None = None) -> str:
+    """A new account on the server's database (with `demo_years` of `momentum demo`'s history).
+
+    Written from this process, as `momentum users create` / `momentum demo` would (the same
+    service calls), without starting a Python process for each account; the password is
+    hashed once per run (tests/support.py)."""
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-    if demo_years:
-        subprocess.run(
-            [MOMENTUM, "demo", "--email", email, "--password", PASSWORD, "--years", str(demo_years),
-             "--timezone", timezone],
-            env=server["env"], check=True, capture_output=True, timeout=120,
-        )
-    else:
-        subprocess.run(
-            [MOMENTUM, "users", "create", "--email", email, "--timezone", timezone],
-            input=PASSWORD + "\n", text=True, env=server["env"], check=True, capture_output=True, timeout=60,
-        )
+    # Playwright's sync API keeps an event loop in this thread: the database work runs in one of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _create_user(server["env"]["MOMENTUM_DATABASE_URL"], email, timezone,
+                                              demo_years)).result(timeout=120)
     return email
+
+
+async def _create_user(database_url: str, email: str, timezone: str, demo_years: float | None) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.cli import seed_demo
+    from app.db.config import create_engine, writing
+    from app.domain.accounts import services as accounts
+    from app.settings import Settings
+
+    engine = create_engine(dataclasses.replace(Settings.from_env(), database_url=database_url))
+    digest = hash_once(PASSWORD)
+    try:
+        with writing(), mock.patch.object(accounts, "hash_password", lambda _: digest):
+            async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+                if demo_years:  # `momentum demo --years N --timezone Z` (its default seed, 42)
+                    await seed_demo(db, email=email, password=PASSWORD, years=demo_years, seed=42, zone_name=timezone)
+                else:  # `momentum users create --timezone Z`
+                    await accounts.create_user(db, email=email, password=PASSWORD, timezone=timezone,
+                                               standard_hours_per_day=8.0)
+                await db.commit()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import PASSWORD, create_user, sign_in
 
@@ -152,34 +153,35 @@ def test_home_week_card_equals_the_stats_api_with_a_running_timer(live_server: A
         context.close()
 
 
-def test_home_fits_a_phone_and_screenshots(live_server: Any, browser: Any) -> None:
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)], ids=["1280", "390"])
+def test_home_fits_a_phone_and_screenshots(live_server: Any, browser: Any, width: int, height: int,
+                                           scheme: str) -> None:
     base = live_server["base"]
     email = create_user(live_server, demo_years=0.1)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for width, height in ((1280, 900), (390, 844)):
-        for scheme in ("light", "dark"):
-            context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-            page = context.new_page()
-            try:
-                sign_in(page, base, email)
-                for name, url in (("home", "/"), ("productivity", "/dashboard/productivity"),
-                                  ("settings", "/settings")):
-                    page.goto(f"{base}{url}")
-                    page.wait_for_load_state("networkidle")
-                    page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}.png"), full_page=True)
-                    page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}-top.png"))
-                    if name == "home":
-                        assert page.evaluate(WIDTH) <= width, f"{url} scrolls sideways at {width} px"
-                        box = page.locator("#home-entries").bounding_box()
-                        assert box is not None
-                        page.screenshot(path=str(SHOTS / f"home-entries-{width}-{scheme}.png"), full_page=True,
-                                        clip={"x": 0, "y": box["y"], "width": width, "height": 800})
-                page.goto(f"{base}/")
-                page.click("[data-layout-toggle=home]")
-                page.screenshot(path=str(SHOTS / f"home-editing-{width}-{scheme}.png"), full_page=True)
-                assert page.evaluate(WIDTH) <= width
-            finally:
-                context.close()
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        sign_in(page, base, email)
+        for name, url in (("home", "/"), ("productivity", "/dashboard/productivity"),
+                          ("settings", "/settings")):
+            page.goto(f"{base}{url}")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}-top.png"))
+            if name == "home":
+                assert page.evaluate(WIDTH) <= width, f"{url} scrolls sideways at {width} px"
+                box = page.locator("#home-entries").bounding_box()
+                assert box is not None
+                page.screenshot(path=str(SHOTS / f"home-entries-{width}-{scheme}.png"), full_page=True,
+                                clip={"x": 0, "y": box["y"], "width": width, "height": 800})
+        page.goto(f"{base}/")
+        page.click("[data-layout-toggle=home]")
+        page.screenshot(path=str(SHOTS / f"home-editing-{width}-{scheme}.png"), full_page=True)
+        assert page.evaluate(WIDTH) <= width
+    finally:
+        context.close()
 
 
 def test_my_productivity_cards_move_by_keyboard_and_the_charts_survive(live_server: Any, browser: Any) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import PASSWORD, create_user, sign_in
 
@@ -78,39 +79,39 @@ def test_the_menu_folds_and_opens_with_and_without_javascript(live_server: Any, 
         context.close()
 
 
-def test_tables_stack_and_no_page_is_wider_than_the_phone(live_server: Any, browser: Any) -> None:
+@pytest.mark.parametrize("width", [390, 360])
+def test_tables_stack_and_no_page_is_wider_than_the_phone(live_server: Any, browser: Any, width: int) -> None:
     base = live_server["base"]
     email = create_user(live_server)
     _seed(base, email)
-    for width in (390, 360):
-        context = browser.new_context(viewport={"width": width, "height": 800})
-        try:
-            page = context.new_page()
-            sign_in(page, base, email)
-            small: dict[str, Any] = {}
-            for path in PAGES:
-                page.goto(f"{base}{path}")
-                page.wait_for_load_state("networkidle")
-                scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-                assert scroll <= inner, f"{path} at {width} px is {scroll} px wide"
-                # Touch targets: every visible control of the page is at least 44 px tall.
-                found = page.evaluate(TOO_SMALL)
-                if found:
-                    small[path] = found
-            assert small == {}
-            page.goto(f"{base}/entries")
-            rows = page.locator("#entries-table tbody tr")
-            assert rows.count() == 3
-            assert rows.first.evaluate("tr => getComputedStyle(tr).display") == "block"
-            assert page.locator("#entries-table thead").evaluate("h => h.getBoundingClientRect().height") <= 1
-            label = rows.first.locator("td[data-label='Duration']")
-            assert label.evaluate("td => getComputedStyle(td, '::before').content") == '"Duration"'
-            assert "1:41" in label.inner_text()
-            for cell in rows.first.locator("td").all():
-                box = cell.bounding_box()
-                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
-        finally:
-            context.close()
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, base, email)
+        small: dict[str, Any] = {}
+        for path in PAGES:
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert scroll <= inner, f"{path} at {width} px is {scroll} px wide"
+            # Touch targets: every visible control of the page is at least 44 px tall.
+            found = page.evaluate(TOO_SMALL)
+            if found:
+                small[path] = found
+        assert small == {}
+        page.goto(f"{base}/entries")
+        rows = page.locator("#entries-table tbody tr")
+        assert rows.count() == 3
+        assert rows.first.evaluate("tr => getComputedStyle(tr).display") == "block"
+        assert page.locator("#entries-table thead").evaluate("h => h.getBoundingClientRect().height") <= 1
+        label = rows.first.locator("td[data-label='Duration']")
+        assert label.evaluate("td => getComputedStyle(td, '::before').content") == '"Duration"'
+        assert "1:41" in label.inner_text()
+        for cell in rows.first.locator("td").all():
+            box = cell.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    finally:
+        context.close()
 
 
 def test_deleting_an_entry_on_a_phone_offers_undo_which_restores_it(live_server: Any, browser: Any) -> None:

@@ -67,32 +67,33 @@ def _discovered(page: Any, base: str) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(("name", "scheme", "theme"), THEMES, ids=[t[0] for t in THEMES])
 def test_every_page_at_desktop_and_phone_width_in_light_and_dark(
-    live_server: Any, browser: Any, demo: dict[str, Any]
+    live_server: Any, browser: Any, demo: dict[str, Any], name: str, scheme: str, theme: str, width: int
 ) -> None:
+    """One theme at one width per test (3 × 2 of them), so parallel workers share the work."""
     base = live_server["base"]
     shots = _shots_dir()
     problems: list[str] = []
     errors: list[str] = []  # console errors of the page being shot (cleared per page)
     taken = 0
-    for name, scheme, theme in THEMES:
-        _set_theme(base, demo["auth"], theme)
-        for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-            try:
-                page = context.new_page()
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-                for path in PUBLIC:
-                    taken += _shoot(page, base, path, shots / f"{_slug(path)}-{width}-{name}.png", errors, problems)
-                sign_in(page, base, demo["email"])
-                paths = list(dict.fromkeys(FIXED + demo["extra"] + _discovered(page, base)))
-                for path in paths:
-                    taken += _shoot(page, base, path, shots / f"{_slug(path)}-{width}-{name}.png", errors, problems)
-            finally:
-                context.close()
-    _set_theme(base, demo["auth"], "auto")
-    assert taken >= 2 * 3 * (len(FIXED) + len(PUBLIC) + 2)
+    _set_theme(base, demo["auth"], theme)
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        for path in PUBLIC:
+            taken += _shoot(page, base, path, shots / f"{_slug(path)}-{width}-{name}.png", errors, problems)
+        sign_in(page, base, demo["email"])
+        paths = list(dict.fromkeys(FIXED + demo["extra"] + _discovered(page, base)))
+        for path in paths:
+            taken += _shoot(page, base, path, shots / f"{_slug(path)}-{width}-{name}.png", errors, problems)
+    finally:
+        context.close()
+        _set_theme(base, demo["auth"], "auto")
+    assert taken >= len(FIXED) + len(PUBLIC) + 2
     assert problems == [], f"screenshots in {shots}"
 
 

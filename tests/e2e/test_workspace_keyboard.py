@@ -224,40 +224,41 @@ def test_no_console_errors_and_favicon_on_every_page(session: Any) -> None:
     assert session["errors"] == []
 
 
-def test_phone_menu_palette_and_settings_fit_390_px_in_both_themes(live_server: Any, browser: Any) -> None:
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_menu_palette_and_settings_fit_390_px_in_both_themes(live_server: Any, browser: Any,
+                                                                   scheme: str) -> None:
     base = live_server["base"]
     email = create_user(live_server)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for scheme in ("light", "dark"):
-        context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme,
-                                      has_touch=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        try:
-            sign_in(page, base, email)
-            page.click("#quick-actions > summary")
-            assert page.locator("#qa-timer-toggle").is_visible()
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            page.screenshot(path=str(SHOTS / f"quick-actions-390-{scheme}.png"))
-            page.click("#quick-actions > summary")
-            page.keyboard.press("Control+k")
-            page.locator("#command-palette").wait_for(state="visible")
-            page.keyboard.type("set")
-            page.wait_for_function("() => document.querySelectorAll('#palette-listbox [role=option]').length > 0")
-            page.screenshot(path=str(SHOTS / f"palette-390-{scheme}.png"))
-            page.keyboard.press("Escape")
-            for path, name in (("/palette?q=go", "palette-page"), ("/settings", "settings"),
-                               ("/settings/workspace", "workspace-settings")):
-                page.goto(f"{base}{path}")
-                assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
-                page.screenshot(path=str(SHOTS / f"{name}-390-{scheme}.png"), full_page=True)
-            page.keyboard.press("?")
-            page.locator("#shortcut-help").wait_for(state="visible")
-            page.screenshot(path=str(SHOTS / f"help-390-{scheme}.png"))
-        finally:
-            context.close()
-        assert errors == []
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme,
+                                  has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+    try:
+        sign_in(page, base, email)
+        page.click("#quick-actions > summary")
+        assert page.locator("#qa-timer-toggle").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(SHOTS / f"quick-actions-390-{scheme}.png"))
+        page.click("#quick-actions > summary")
+        page.keyboard.press("Control+k")
+        page.locator("#command-palette").wait_for(state="visible")
+        page.keyboard.type("set")
+        page.wait_for_function("() => document.querySelectorAll('#palette-listbox [role=option]').length > 0")
+        page.screenshot(path=str(SHOTS / f"palette-390-{scheme}.png"))
+        page.keyboard.press("Escape")
+        for path, name in (("/palette?q=go", "palette-page"), ("/settings", "settings"),
+                           ("/settings/workspace", "workspace-settings")):
+            page.goto(f"{base}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            page.screenshot(path=str(SHOTS / f"{name}-390-{scheme}.png"), full_page=True)
+        page.keyboard.press("?")
+        page.locator("#shortcut-help").wait_for(state="visible")
+        page.screenshot(path=str(SHOTS / f"help-390-{scheme}.png"))
+    finally:
+        context.close()
+    assert errors == []
 
 
 def test_auto_theme_charts_follow_a_system_switch(session: Any) -> None:

@@ -31,7 +31,8 @@ from tests.servers import (
 )
 
 _missing = redis_missing() or postgres_missing()
-pytestmark = [pytest.mark.servers, pytest.mark.skipif(_missing is not None, reason=_missing or "")]
+pytestmark = [pytest.mark.servers, pytest.mark.own_servers,
+              pytest.mark.skipif(_missing is not None, reason=_missing or "")]
 
 SLACK = 1.0
 """CONTRACT section 6: during a Redis outage every request answers within 1 s of normal."""

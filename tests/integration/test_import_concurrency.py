@@ -86,6 +86,7 @@ def _count(db: Path, sql: str, *args: Any) -> int:
 
 
 @pytest.mark.servers
+@pytest.mark.own_servers
 def test_another_users_writes_wait_at_most_2s_during_a_100k_row_import(sqlite_server: Any) -> None:
     server, db = sqlite_server
     importer, other = api_user(server), api_user(server)
@@ -128,6 +129,7 @@ def test_another_users_writes_wait_at_most_2s_during_a_100k_row_import(sqlite_se
 
 
 @pytest.mark.servers
+@pytest.mark.own_servers
 def test_sigkill_during_an_import_leaves_nothing_visible_and_the_job_failed(sqlite_server: Any) -> None:
     server, db = sqlite_server
     user = browser_user(server)

@@ -91,6 +91,7 @@ _missing = redis_missing()
 
 
 @pytest.mark.servers
+@pytest.mark.own_servers
 @pytest.mark.skipif(_missing is not None, reason=_missing or "")
 def test_two_workers_are_summed_exactly_and_labelled_by_instance() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="momentum-metrics-test-"))

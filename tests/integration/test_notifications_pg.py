@@ -22,7 +22,8 @@ from aiosmtpd.controller import Controller
 from tests.servers import AppServer, PostgresCluster, RemoteUser, browser_user, free_port, migrate, postgres_missing
 
 _missing = postgres_missing()
-pytestmark = [pytest.mark.servers, pytest.mark.skipif(_missing is not None, reason=_missing or "")]
+pytestmark = [pytest.mark.servers, pytest.mark.own_servers,
+              pytest.mark.skipif(_missing is not None, reason=_missing or "")]
 
 QUIET = {"daily_reminder": False, "daily_summary": False, "goal_achieved": False, "goal_exceeded": False,
          "streak_milestone": False, "budget_threshold": False, "long_timer": True, "long_timer_hours": 8}

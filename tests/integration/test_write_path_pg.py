@@ -32,7 +32,8 @@ from tests.servers import (
 )
 
 _missing = redis_missing() or postgres_missing()
-pytestmark = [pytest.mark.servers, pytest.mark.skipif(_missing is not None, reason=_missing or "")]
+pytestmark = [pytest.mark.servers, pytest.mark.own_servers,
+              pytest.mark.skipif(_missing is not None, reason=_missing or "")]
 
 ZONE = "Europe/Berlin"
 
