@@ -54,7 +54,10 @@ def live_server() -> Iterator[dict[str, Any]]:
         # virtualenv's editable install points at.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    subprocess.run([MOMENTUM, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    # `momentum db upgrade`, in this process (a thread: Playwright's sync API may already
+    # keep an event loop in this one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_migrate, env["MOMENTUM_DATABASE_URL"]).result(timeout=120)
     port = _free_port()
     log = open(tmp / "server.log", "w")  # noqa: SIM115 - the server writes to it until teardown
     proc = subprocess.Popen(
@@ -81,6 +84,13 @@ def live_server() -> Iterator[dict[str, Any]]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def _migrate(database_url: str) -> None:
+    from app.cli import _alembic
+    from app.settings import Settings
+
+    _alembic(dataclasses.replace(Settings.from_env(), database_url=database_url)).upgrade("head")
 
 
 def create_user(server: dict[str, Any], timezone: str = "UTC", demo_years: float | None = None) -> str:

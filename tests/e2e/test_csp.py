@@ -1,19 +1,14 @@
 """Every page runs under the Content-Security-Policy in Chromium without a single
 violation (CONTRACT section 6): htmx, the app's scripts and Chart.js load, and nothing
-inline is refused. Runs `momentum serve` of this checkout (tests/servers.py)."""
+inline is refused. Runs on the session's `momentum serve` of this checkout (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.servers import PASSWORD, ROOT, AppServer, momentum_cli
+from tests.e2e.conftest import PASSWORD, create_user
 
 PAGES = ["/", "/entries", "/projects", "/goals", "/rules", "/import", "/export", "/settings",
          "/account", "/palette?q=st", "/settings/workspace", "/notifications", "/settings/notifications",
@@ -27,22 +22,13 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[AppServer, str]]:
-    tmp = Path(tempfile.mkdtemp(prefix="momentum-csp-"))
-    app = AppServer(f"sqlite+aiosqlite:///{tmp / 'csp.db'}", "mem://", migrate_first=True)
-    try:
-        app.start()
-        email = f"csp-{uuid.uuid4().hex[:10]}@example.com"
-        subprocess.run(momentum_cli("demo", "--email", email, "--password", PASSWORD, "--years", "0.3"),
-                       env=app.env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-        yield app, email
-    finally:
-        app.close()
+def server(live_server: dict[str, Any]) -> tuple[str, str]:
+    """The session's server and an account with `momentum demo --years 0.3` (its zone, Europe/Berlin)."""
+    return live_server["base"], create_user(live_server, timezone="Europe/Berlin", demo_years=0.3)
 
 
-def test_every_page_runs_under_the_csp_without_violations(browser: Any, server: tuple[AppServer, str]) -> None:
-    app, email = server
-    base = app.base_url
+def test_every_page_runs_under_the_csp_without_violations(browser: Any, server: tuple[str, str]) -> None:
+    base, email = server
     context = browser.new_context()
     context.add_init_script(COLLECT)
     page = context.new_page()
@@ -77,11 +63,10 @@ def test_every_page_runs_under_the_csp_without_violations(browser: Any, server: 
     assert [m for m in console if "Content Security Policy" in m or "Refused to" in m] == []
 
 
-def test_fragments_poll_only_while_visible_without_eval(browser: Any, server: tuple[AppServer, str]) -> None:
+def test_fragments_poll_only_while_visible_without_eval(browser: Any, server: tuple[str, str]) -> None:
     """The visibility rule of CONTRACT section 5, kept in productivity.js (hx-trigger filters
     would need eval): a hidden tab sends no fragment request; coming back refreshes every fragment."""
-    app, email = server
-    base = app.base_url
+    base, email = server
     context = browser.new_context()
     context.add_init_script(COLLECT)
     page = context.new_page()
