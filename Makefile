@@ -34,9 +34,7 @@ test: install-dev
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/mypy app
 	$(BIN)/python tests/prepare_browser.py
-	@# loadgroup: the tests of a module that starts its own servers (marked own_servers) run on
-	@# one worker, so its PostgreSQL cluster / Redis / app processes start once, not once a worker.
-	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider tests/unit tests/integration
+	env -u MOMENTUM_TEST_DATABASE_URL -u MOMENTUM_TEST_CACHE_URL $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/unit tests/integration
 	@# Browser tests drive a real server process of their own (SQLite); Playwright's sync API
 	@# keeps an event loop in the test thread, so they run in a pytest run of their own (each
 	@# worker with its own server and browser; a fresh browser context and account per test).
@@ -45,7 +43,7 @@ test: install-dev
 	@# own_servers and unit tests that use no database fixture ran, identically, above (tests/conftest.py).
 	@if [ -n "$$MOMENTUM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$MOMENTUM_TEST_DATABASE_URL + $${MOMENTUM_TEST_CACHE_URL:-mem://}"; \
-	  MOMENTUM_TEST_BACKEND_PASS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider tests/unit tests/integration; \
+	  MOMENTUM_TEST_BACKEND_PASS=1 $(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/unit tests/integration; \
 	fi
 
 lint: install-dev
