@@ -259,6 +259,7 @@ async def copy_tables(sqlite_path: Path, dsn: str) -> int:
                 say(f"  {table.name}: {copied:,} rows")
         await reset_sequences(conn)
         await conn.execute("VACUUM ANALYZE")
+        await conn.execute("CHECKPOINT")  # the copy's dirty pages written now, not during the measurements
     finally:
         await conn.close()
         source.close()
