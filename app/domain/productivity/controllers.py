@@ -32,7 +32,8 @@ VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
 
 def service(request: Request[Any, Any, Any]) -> ProductivityService:
     state = request.app.state
-    return ProductivityService(state["sessionmaker"], settings_of(request).timezone, state.get("sqlite_reader"))
+    reader = state.get("sqlite_reader") or state.get("pg_reader")
+    return ProductivityService(state["sessionmaker"], settings_of(request).timezone, reader)
 
 
 class ProductivityApi(Controller):

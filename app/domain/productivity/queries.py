@@ -18,7 +18,7 @@ import msgspec
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 from app.db.models import Project, Task, TimeEntry, WeeklyTimeGoal
 from app.db.rawsql import bind_utc, read_utc, sqlite_utc
 from app.domain.accounts.schemas import UserPrefs
@@ -31,9 +31,11 @@ from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
 from app.domain.tracking.reads import (
     ENTRIES_JSON_SQLITE,
+    ENTRIES_SQL,
     MAX_ENTRY,
     entries_bounds,
     entries_from_json,
+    entry_rows,
     load_entries,
 )
 from app.domain.tracking.schemas import EntryRow
@@ -110,24 +112,26 @@ _META_SQLITE = (
     "(SELECT json_group_array(json_array(day, seconds)) FROM day_totals "
     "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), " + ENTRIES_JSON_SQLITE
 )
+# Also run with asyncpg directly (app/db/fastread.py PgReader), hence a plain string.
+_META_PG = (
+    "SELECT "
+    "(SELECT coalesce(json_agg(json_build_array(id, name, color)), '[]') FROM projects WHERE user_id = :uid), "
+    "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
+    "(SELECT coalesce(json_agg(json_build_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
+    "t.effective_from, t.target)), '[]') FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
+    "WHERE g.user_id = :uid), "
+    "(SELECT coalesce(json_agg(json_build_array(id, project_id, completed_at)), '[]') FROM tasks "
+    "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
+    "(SELECT history_version FROM users WHERE id = :uid), "
+    "(SELECT created_at FROM users WHERE id = :uid), "
+    "(SELECT coalesce(json_agg(json_build_array(day, seconds)), '[]') FROM day_totals "
+    "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), "
+    # The entries keep their own query here: asyncpg decodes their timestamps natively.
+    "NULL"
+)
 _META_SQL = {
     "sqlite": text(_META_SQLITE),
-    "postgresql": text(
-        "SELECT "
-        "(SELECT coalesce(json_agg(json_build_array(id, name, color)), '[]') FROM projects WHERE user_id = :uid), "
-        "(SELECT target_hours FROM weekly_time_goals WHERE user_id = :uid AND week_start = :week), "
-        "(SELECT coalesce(json_agg(json_build_array(g.id, g.name, g.metric, g.period, g.direction, g.project_id, "
-        "t.effective_from, t.target)), '[]') FROM goals g LEFT JOIN goal_targets t ON t.goal_id = g.id "
-        "WHERE g.user_id = :uid), "
-        "(SELECT coalesce(json_agg(json_build_array(id, project_id, completed_at)), '[]') FROM tasks "
-        "WHERE user_id = :uid AND completed_at >= :tlo AND completed_at < :thi), "
-        "(SELECT history_version FROM users WHERE id = :uid), "
-        "(SELECT created_at FROM users WHERE id = :uid), "
-        "(SELECT coalesce(json_agg(json_build_array(day, seconds)), '[]') FROM day_totals "
-        "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), "
-        # The entries keep their own query here: asyncpg decodes their timestamps natively.
-        "NULL"
-    ),
+    "postgresql": text(_META_PG),
 }
 _json_rows = msgspec.json.Decoder(list[list[Any]])
 
@@ -315,6 +319,33 @@ async def load_inputs_fast(
     if any(e.end is None for e in entries):
         return None
     if meta.gap is None:
+        return None
+    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
+    if history is None:
+        return None
+    return Inputs(entries, history, meta.projects, meta.week_goal_hours, None, meta.goals, meta.completed_tasks)
+
+
+async def load_inputs_fast_pg(
+    reader: PgReader, user_id: int, prefs: UserPrefs, now: datetime, period: int
+) -> Inputs | None:
+    """`load_inputs_fast` on PostgreSQL: the meta statement and the window's entries with
+    asyncpg directly, in one read-only snapshot (app/db/fastread.py), without the ORM
+    session, its result processing, BEGIN and ROLLBACK. None in the same cases as on
+    SQLite (a timer runs, the streak summary's cache misses, goals reach further back);
+    the caller then takes `load_inputs`."""
+    plan = _plan(prefs, now, period)
+    meta_params = {
+        "uid": user_id, "week": plan.monday, "tlo": plan.tasks_lo, "thi": plan.tasks_hi,
+        "ganchor": plan.anchor, "gbefore": plan.load_start,
+    }
+    span = {"uid": user_id, "lo": plan.entries_lo - MAX_ENTRY, "hi": plan.entries_hi}
+    rows = await reader.read([(_META_PG, meta_params), (ENTRIES_SQL, span)])
+    meta = _meta_of(rows[0][0], None, plan.anchor)
+    if needed_range(meta.goals, plan.today)[0] < plan.first:
+        return None
+    entries = entry_rows(rows[1], plan.entries_lo)
+    if any(e.end is None for e in entries) or meta.gap is None:
         return None
     history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
     if history is None:

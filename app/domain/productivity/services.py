@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.fastread import SqliteReader
+from app.db.fastread import PgReader, SqliteReader
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress
@@ -83,11 +83,12 @@ def _gzip(raw: bytes) -> bytes:
 class ProductivityService:
     """Opens a database session only on a cache miss: a warm call touches no database."""
 
-    def __init__(self, open_db: OpenSession, default_zone: str, reader: SqliteReader | None = None) -> None:
+    def __init__(self, open_db: OpenSession, default_zone: str, reader: SqliteReader | PgReader | None = None) -> None:
         self.open_db = open_db
         self.default_zone = default_zone
-        # On a SQLite file, a cold call reads its inputs on the event loop's thread when it can
-        # (queries.load_inputs_fast, app/db/fastread.py); else through a database session.
+        # A cold call reads its inputs at the driver's level when it can (app/db/fastread.py):
+        # on a SQLite file on the event loop's thread (queries.load_inputs_fast), on PostgreSQL
+        # with asyncpg directly (load_inputs_fast_pg); else through a database session.
         self.reader = reader
 
     async def stats(
@@ -110,7 +111,9 @@ class ProductivityService:
                 payload = overlay_live(_live_decoder.decode(live), now)
                 return self._result(payload, gzip)
         fast = None
-        if self.reader is not None:
+        if isinstance(self.reader, PgReader):
+            fast = await queries.load_inputs_fast_pg(self.reader, user.id, user.prefs(self.default_zone), now, period)
+        elif self.reader is not None:
             fast = await queries.load_inputs_fast(self.reader, user.id, user.prefs(self.default_zone), now, period)
         if fast is not None:
             payload, base = self._figures(fast, user, period, now)
@@ -184,7 +187,7 @@ class ProductivityService:
                 return _sessions_decoder.decode(cached)
         lo = local_day_start(today - timedelta(days=period - 1), get_zone(prefs.timezone))
         entries = None
-        if self.reader is not None:
+        if isinstance(self.reader, SqliteReader):
             entries = load_entries_with_outcome_fast(self.reader, user.id, lo, now)
         if entries is None:
             async with self.open_db() as db:

@@ -87,10 +87,12 @@ def entries_from_json(raw: str | bytes, lo: datetime) -> list[EntryRow]:
 
 
 # Answered from ix_time_entries_user_start_cover alone (no table row is read).
-_ENTRIES_SQL = text(
+# Also run with asyncpg directly (productivity.queries.load_inputs_fast_pg), hence a plain string.
+ENTRIES_SQL = (
     "SELECT id, project_id, start_time, end_time, billable "
     "FROM time_entries WHERE user_id = :uid AND start_time >= :lo AND start_time < :hi"
 )
+_ENTRIES_SQL = text(ENTRIES_SQL)
 # One project's (the forecast): project_id is a column of the same index, so the database
 # skips the other projects' rows inside the index instead of returning them. Also read
 # with `sqlite3` directly (app/db/fastread.py), hence the plain string.
