@@ -69,16 +69,23 @@ def _runs(
     return longest, current, last_run
 
 
+def _active_days(
+    days: Mapping[date, float], before: date, counts: Callable[[date], bool], qualifies: Callable[[int], bool]
+) -> list[date]:
+    """The streak-active days before `before`, in order."""
+    return sorted(
+        day
+        for day, seconds in days.items()
+        if day < before and counts(day) and qualifies(round(seconds * US_PER_SECOND))
+    )
+
+
 def summarize_history(history: Mapping[date, float], before: date, prefs: UserPrefs) -> HistorySummary:
     """The streak summary of the days before `before` (see HistorySummary)."""
     counts, qualifies, skip, possible = _streak_rules(prefs)
     if not possible:
         return HistorySummary(0, ())
-    active = sorted(
-        day
-        for day, seconds in history.items()
-        if day < before and counts(day) and qualifies(round(seconds * US_PER_SECOND))
-    )
+    active = _active_days(history, before, counts, qualifies)
     longest, _, last_run = _runs(active, skip, counts)
     return HistorySummary(longest, tuple(last_run))
 
@@ -93,11 +100,7 @@ def extend_summary(
     counts, qualifies, skip, possible = _streak_rules(prefs)
     if not possible:
         return HistorySummary(0, ())
-    later = sorted(
-        day
-        for day, seconds in days.items()
-        if day < before and counts(day) and qualifies(round(seconds * US_PER_SECOND))
-    )
+    later = _active_days(days, before, counts, qualifies)
     if not later:
         return summary
     longest, _, last_run = _runs([*summary.tail, *later], skip, counts)
