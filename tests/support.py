@@ -49,7 +49,13 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Litestar:
     from app.asgi import create_app
+    from app.domain.rules import timers
 
+    # Like the notification sweep (MOMENTUM_NOTIFY_SWEEP_SECONDS=0 in conftest), the in-process
+    # app's minute-by-minute timer_running sweep stays idle: tests call `timers.sweep` with a
+    # pinned clock, and a background sweep landing between two requests made query-count
+    # tests count its read of the running timers. Server processes started by tests sweep.
+    timers.SWEEP_PAUSED = True
     return create_app(settings)
 
 
