@@ -188,28 +188,28 @@ async def load_forecast_input(
             rows = reader.read([(_PROJECT_SQL, params), (PROJECT_ENTRIES_SQL, span)])
         except sqlite3.Error:
             rows = None  # busy: the asynchronous path below waits like every other query
-    if rows is not None:
-        if not rows[0]:
-            return None
-        project, loaded = rows[0][0], entry_rows(rows[1], cut)
-        budget = _budget(project)
-        earlier = _Earlier()
-        if budget.budget_period == "total":
-            cached = await _earlier_from_cache(user_id, project_id, zone_name, cut, project[4])
-            if cached is None:
-                async with open_db() as db:
-                    cached = await _earlier_cached(db, user_id, project_id, zone_name, cut, project[4])
-            earlier = cached
-    else:
+    if rows is None:  # one session: the same two reads, as load_project_time_settled makes them
         async with open_db() as db:
             found = (await db.execute(text(_PROJECT_SQL), {"uid": user_id, "pid": project_id})).first()
             if found is None:
                 return None
             budget = _budget(found)
-            loaded = await load_entries(db, user_id, cut, load_hi, project_id=project_id)
-            earlier = _Earlier()
-            if budget.budget_period == "total":
-                earlier = await _earlier_cached(db, user_id, project_id, zone_name, cut, found[4])
+            time, settled = await load_project_time_settled(
+                db, user_id, project_id, zone_name, now,
+                whole_history=budget.budget_period == "total", history_version=found[4],
+            )
+        return ForecastInput(budget, time, settled)
+    if not rows[0]:
+        return None
+    project, loaded = rows[0][0], entry_rows(rows[1], cut)
+    budget = _budget(project)
+    earlier = _Earlier()
+    if budget.budget_period == "total":
+        cached = await _earlier_from_cache(user_id, project_id, zone_name, cut, project[4])
+        if cached is None:
+            async with open_db() as db:
+                cached = await _earlier_cached(db, user_id, project_id, zone_name, cut, project[4])
+        earlier = cached
     entries = [e for e in loaded if e.start < hi]
     time = project_time(
         entries,
