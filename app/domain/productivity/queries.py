@@ -313,12 +313,17 @@ async def load_inputs_fast(
     except sqlite3.Error:
         return None  # busy: the asynchronous path waits like every other query
     meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor)
-    entries = meta.entries
+    return await _settled_inputs(meta, meta.entries, plan, user_id, prefs)
+
+
+async def _settled_inputs(
+    meta: Meta, entries: list[EntryRow] | None, plan: _Plan, user_id: int, prefs: UserPrefs
+) -> Inputs | None:
+    """The inputs of a fast read, or None when the read is not all it takes: the goals
+    reach before the entries read, a timer runs, or the cached streak summary misses."""
     if entries is None or needed_range(meta.goals, plan.today)[0] < plan.first:
         return None
-    if any(e.end is None for e in entries):
-        return None
-    if meta.gap is None:
+    if any(e.end is None for e in entries) or meta.gap is None:
         return None
     history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
     if history is None:
@@ -342,12 +347,4 @@ async def load_inputs_fast_pg(
     span = {"uid": user_id, "lo": plan.entries_lo - MAX_ENTRY, "hi": plan.entries_hi}
     rows = await reader.read([(_META_PG, meta_params), (ENTRIES_SQL, span)])
     meta = _meta_of(rows[0][0], None, plan.anchor)
-    if needed_range(meta.goals, plan.today)[0] < plan.first:
-        return None
-    entries = entry_rows(rows[1], plan.entries_lo)
-    if any(e.end is None for e in entries) or meta.gap is None:
-        return None
-    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
-    if history is None:
-        return None
-    return Inputs(entries, history, meta.projects, meta.week_goal_hours, None, meta.goals, meta.completed_tasks)
+    return await _settled_inputs(meta, entry_rows(rows[1], plan.entries_lo), plan, user_id, prefs)
