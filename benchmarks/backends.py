@@ -17,10 +17,11 @@ from typing import Any
 
 from benchmarks.dataset import prepare_run_copy, remove_db, say
 from benchmarks.forecast import budget_projects
-from benchmarks.measure import HttpRun, ImportResult, measure_http, run_import
+from benchmarks.measure import HttpRun, ImportResult, Twin, measure_http, run_import
 from benchmarks.measure import load_average as _load
 from benchmarks.postgres import PgTarget
 from benchmarks.server import Server, server_env
+from benchmarks.then import baseline_source
 from benchmarks.transfer import TransferRun, measure_transfer
 
 
@@ -77,11 +78,19 @@ def _pg_count(dsn: str) -> Any:
 
 
 def _measure(out: BackendRun, db: Path | str, cache_url: str, log: Path, meta: dict[str, Any], opts: Options,
-             forecast: tuple[int, int] | None, data_dir: Path) -> None:
+             forecast: tuple[int, int] | None, data_dir: Path, then: tuple[Path, Path] | None = None) -> None:
+    """`then`: (code, database) of the baseline commit, served beside this one for the
+    requests table (benchmarks/then.py)."""
     say(f"[{out.name}] starting the server ...")
     with Server(db, log, cache_url) as server:
         say(f"[{out.name}] server up at {server.base} (pid {server.pid}); measuring ...")
-        out.run = asyncio.run(measure_http(server.base, server.pid, meta, opts.quick, opts.loader, forecast))
+        if then is None:
+            out.run = asyncio.run(measure_http(server.base, server.pid, meta, opts.quick, opts.loader, forecast))
+        else:
+            say(f"[{out.name}] starting the baseline code's server beside it ...")
+            with Server(then[1], log.with_name("server-baseline.log"), cache_url, then[0]) as old:
+                out.run = asyncio.run(measure_http(server.base, server.pid, meta, opts.quick, opts.loader, forecast,
+                                                   Twin(old.base, old.pid)))
         say(f"[{out.name}] import and export over HTTP (issue 12 part 7) ...")
         out.transfer = asyncio.run(measure_transfer(server.base, server.pid, data_dir, opts.rows, opts.export_rows))
     say(f"[{out.name}] server stopped; importing {opts.rows:,} Toggl rows with `momentum import` ...")
@@ -93,7 +102,8 @@ def _finish_import(out: BackendRun, imp: ImportResult) -> None:
         f"{imp.imported:,} entries in the DB")
 
 
-def run_sqlite(db_path: Path, meta: dict[str, Any], data_dir: Path, opts: Options) -> BackendRun:
+def run_sqlite(db_path: Path, meta: dict[str, Any], data_dir: Path, opts: Options, baseline_commit: str
+               ) -> BackendRun:
     out = BackendRun("SQLite", "one `momentum serve --quiet` process (uvicorn, 1 worker), "
                      "`MOMENTUM_ENV=development`, SQLite file database (WAL), `MOMENTUM_CACHE_URL=mem://`")
     t0, out.load_before = time.perf_counter(), _load()
@@ -101,7 +111,14 @@ def run_sqlite(db_path: Path, meta: dict[str, Any], data_dir: Path, opts: Option
     try:
         run_db = prepare_run_copy(db_path, run_dir)
         total_id, monthly_id, _ = budget_projects(run_db, meta["users"]["b"]["email"])
-        _measure(out, run_db, "mem://", run_dir / "server.log", meta, opts, (total_id, monthly_id), data_dir)
+        then: tuple[Path, Path] | None = None
+        code, why = baseline_source(baseline_commit, run_dir)
+        if code is None:
+            out.notes.append(f"The baseline code was not measured again: {why}.")
+            say(f"[{out.name}] baseline code not available: {why}")
+        else:
+            then = code, prepare_run_copy(db_path, run_dir / "baseline")
+        _measure(out, run_db, "mem://", run_dir / "server.log", meta, opts, (total_id, monthly_id), data_dir, then)
         _finish_import(out, run_import(server_env(run_db), opts.csv_path, opts.rows,
                                        120 if opts.quick else 300, _sqlite_count(run_db)))
     except Exception as exc:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         pg_note = f"`--database-url` is not a PostgreSQL URL: {pg_target[0].split(':')[0]}"
         pg_target = None
 
-    sqlite = run_sqlite(db_path, meta, data_dir, opts)
+    sqlite = run_sqlite(db_path, meta, data_dir, opts, baseline["commit"])
     pg: BackendRun | None = None
     if pg_target is not None:
         pg = run_postgres(db_path, meta, data_dir, opts, *pg_target)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ class HttpRun:
     paired: dict[str, list[float]]  # case key -> req/s per alternating round
     loader: str
     server_times: dict[str, ServerTime] = field(default_factory=dict)  # case key -> /metrics histogram delta
+    before: list[Result] = field(default_factory=list)  # the requests table on the baseline code (then.py)
 
 
 async def paired_throughput(base: str, pid: int, cases: list[Case], rounds: int, loader: str
@@ -108,16 +110,12 @@ async def paired_throughput(base: str, pid: int, cases: list[Case], rounds: int,
     return rates
 
 
-async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str,
-                       forecast: tuple[int, int] | None = None) -> HttpRun:
-    load_before = load_average()
+def request_cases(meta: dict[str, Any], quick: bool, bearer: dict[str, Auth], cookie: dict[str, Auth],
+                  bump: dict[str, Callable[[], Awaitable[None]]]) -> list[Case]:
+    """The routes of the requests table (the ones issue 8's regression check compares)."""
     users = meta["users"]
-    tokens = {k: meta["tokens"][users[k]["email"]] for k in ("a", "b")}
-    bearer = {k: Auth(headers={"Authorization": f"Bearer {tokens[k]}"}) for k in ("a", "b")}
-    cookie = {k: Auth(cookies=await login(base, users[k]["email"], meta["password"])) for k in ("a", "b")}
     label = {"a": f"A ({users['a']['entries']:,} entries)", "b": f"B ({users['b']['entries']:,} entries)"}
     fast, cold, slow = (60, 40, 30) if quick else (300, 150, 100)
-    seconds, budget = (1.0, 5.0) if quick else (3.0, 20.0)
 
     def fixed(path: str) -> Callable[[int], str]:
         return lambda _i: path
@@ -128,50 +126,82 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, l
     stats, page, sessions = "/api/productivity/stats", "/dashboard/productivity", "/api/insights/sessions"
     cold_label = "cold (write before each call)"
     cases = [Case("floor", "GET /healthz (floor)", "—", fixed("/healthz"), Auth(), fast)]
-    async with httpx.AsyncClient(base_url=base, headers=bearer["a"].headers, timeout=60) as api_a, \
-            httpx.AsyncClient(base_url=base, headers=bearer["b"].headers, timeout=60) as api_b:
-        bump = {"a": make_bump(api_a), "b": make_bump(api_b)}
-        for k in ("a", "b"):
-            cases += [
-                Case(f"warm-{k}", f"GET {stats}?period=30 — warm", label[k], fixed(f"{stats}?period=30"),
-                     bearer[k], fast),
-                Case(f"cold-{k}", f"GET {stats}?period=30 — {cold_label}", label[k],
-                     fixed(f"{stats}?period=30"), bearer[k], cold, bump[k], 1, throughput=False),
-                Case(f"cycle-{k}", f"GET {stats}?period=1..{PERIODS_CYCLE} — cold (distinct keys)", label[k],
-                     cycled(stats), bearer[k], PERIODS_CYCLE // 2 if quick else PERIODS_CYCLE, bump[k],
-                     PERIODS_CYCLE),
-            ]
-        cases += [Case(f"page-{k}", f"GET {page} — warm", label[k], fixed(page), cookie[k], slow)
-                  for k in ("a", "b")]
-        cases.append(Case("page-cold-b", f"GET {page} — {cold_label}", label["b"], fixed(page), cookie["b"],
-                          cold, bump["b"], 1, throughput=False))
-        for name in ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals"):
-            cases.append(Case(f"fragment-{name}", f"GET {page}/fragments/{name} — warm", label["b"],
-                              fixed(f"{page}/fragments/{name}?period=30"), cookie["b"], slow))
+    for k in ("a", "b"):
         cases += [
-            Case("sessions-warm-b", f"GET {sessions}?period=30 — warm", label["b"],
-                 fixed(f"{sessions}?period=30"), bearer["b"], fast),
-            Case("sessions-cold-b", f"GET {sessions}?period=30 — {cold_label}", label["b"],
-                 fixed(f"{sessions}?period=30"), bearer["b"], cold, bump["b"], 1, throughput=False),
+            Case(f"warm-{k}", f"GET {stats}?period=30 — warm", label[k], fixed(f"{stats}?period=30"),
+                 bearer[k], fast),
+            Case(f"cold-{k}", f"GET {stats}?period=30 — {cold_label}", label[k],
+                 fixed(f"{stats}?period=30"), bearer[k], cold, bump[k], 1, throughput=False),
+            Case(f"cycle-{k}", f"GET {stats}?period=1..{PERIODS_CYCLE} — cold (distinct keys)", label[k],
+                 cycled(stats), bearer[k], PERIODS_CYCLE // 2 if quick else PERIODS_CYCLE, bump[k],
+                 PERIODS_CYCLE),
         ]
+    cases += [Case(f"page-{k}", f"GET {page} — warm", label[k], fixed(page), cookie[k], slow)
+              for k in ("a", "b")]
+    cases.append(Case("page-cold-b", f"GET {page} — {cold_label}", label["b"], fixed(page), cookie["b"],
+                      cold, bump["b"], 1, throughput=False))
+    for name in ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals"):
+        cases.append(Case(f"fragment-{name}", f"GET {page}/fragments/{name} — warm", label["b"],
+                          fixed(f"{page}/fragments/{name}?period=30"), cookie["b"], slow))
+    cases += [
+        Case("sessions-warm-b", f"GET {sessions}?period=30 — warm", label["b"],
+             fixed(f"{sessions}?period=30"), bearer["b"], fast),
+        Case("sessions-cold-b", f"GET {sessions}?period=30 — {cold_label}", label["b"],
+             fixed(f"{sessions}?period=30"), bearer["b"], cold, bump["b"], 1, throughput=False),
+    ]
+    return cases
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A second server to measure case by case beside the first (benchmarks/then.py)."""
+
+    base: str
+    pid: int
+
+
+async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str,
+                       forecast: tuple[int, int] | None = None, twin: Twin | None = None) -> HttpRun:
+    """Every route on the server at `base`; with `twin`, each route of the requests table is
+    measured on the twin first, right before the same route here (HttpRun.before)."""
+    load_before = load_average()
+    users = meta["users"]
+    tokens = {k: meta["tokens"][users[k]["email"]] for k in ("a", "b")}
+    bearer = {k: Auth(headers={"Authorization": f"Bearer {tokens[k]}"}) for k in ("a", "b")}
+    cookie = {k: Auth(cookies=await login(base, users[k]["email"], meta["password"])) for k in ("a", "b")}
+    label = {"a": f"A ({users['a']['entries']:,} entries)", "b": f"B ({users['b']['entries']:,} entries)"}
+    cold = 40 if quick else 150
+    seconds, budget = (1.0, 5.0) if quick else (3.0, 20.0)
+    async with contextlib.AsyncExitStack() as stack:
+        api = {k: await stack.enter_async_context(httpx.AsyncClient(base_url=base, headers=bearer[k].headers,
+                                                                    timeout=60)) for k in ("a", "b")}
+        bump = {k: make_bump(api[k]) for k in ("a", "b")}
+        cases = request_cases(meta, quick, bearer, cookie, bump)
+        twins: dict[str, Case] = {}
+        if twin is not None:
+            twin_api = {k: await stack.enter_async_context(
+                httpx.AsyncClient(base_url=twin.base, headers=bearer[k].headers, timeout=60)) for k in ("a", "b")}
+            twin_cookie = {k: Auth(cookies=await login(twin.base, users[k]["email"], meta["password"]))
+                           for k in ("a", "b")}
+            twins = {c.key: c for c in request_cases(meta, quick, bearer, twin_cookie,
+                                                     {k: make_bump(twin_api[k]) for k in ("a", "b")})}
         cases += daily_cases(label["b"], bearer["b"], bump["b"], forecast, cold)
         results: list[Result] = []
+        before: list[Result] = []
         times: dict[str, ServerTime] = {}
         for case in cases:
-            before = await read_histograms(base) if case.key.startswith("forecast-") else None
+            if twin is not None and case.key in twins:
+                then = await run_case(twin.base, twin.pid, twins[case.key], seconds, budget, loader)
+                before.append(then)
+                say(f"  {case.route} [{case.user}], baseline code: {_summary(then)}")
+            started = await read_histograms(base) if case.key.startswith("forecast-") else None
             result = await run_case(base, pid, case, seconds, budget, loader)
             results.append(result)
-            if before is not None and result.status == "ok":
-                measured = server_time(before, await read_histograms(base), "/forecast")
+            if started is not None and result.status == "ok":
+                measured = server_time(started, await read_histograms(base), "/forecast")
                 if measured is not None:
                     times[case.key] = measured
-            summary = result.status
-            if result.status == "ok":
-                summary = f"p50 {_ms(result.pct(50))} ms, p95 {_ms(result.pct(95))} ms"
-                summary += f", {result.rps:.0f} req/s" if result.rps else ""
-            elif isinstance(result.detail, str):
-                summary += f": {result.detail}"
-            say(f"  {case.route} [{case.user}]: {summary}")
+            say(f"  {case.route} [{case.user}]: {_summary(result)}")
     exports = [await measure_export(base, pid, label[k], bearer[k], 1 if quick else 3) for k in ("b", "a")]
     for e in exports:
         say(f"  export [{e.user}]: " + (f"{min(r.seconds for r in e.runs):.2f} s" if e.runs else e.status))
@@ -180,7 +210,17 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, l
     if all(r.status == "ok" for r in results if r.case in pair):
         say("  floor and warm stats (B) in alternating 1 s load runs ...")
         paired = await paired_throughput(base, pid, pair, 2 if quick else 5, loader)
-    return HttpRun(results, exports, proc_status(pid), load_before, load_average(), paired, loader, times)
+    return HttpRun(results, exports, proc_status(pid), load_before, load_average(), paired, loader, times, before)
+
+
+def _summary(result: Result) -> str:
+    summary = result.status
+    if result.status == "ok":
+        summary = f"p50 {_ms(result.pct(50))} ms, p95 {_ms(result.pct(95))} ms"
+        summary += f", {result.rps:.0f} req/s" if result.rps else ""
+    elif isinstance(result.detail, str):
+        summary += f": {result.detail}"
+    return summary
 
 
 # ====================================================================== the import

@@ -21,8 +21,9 @@ from benchmarks.dataset import CONCURRENCY, MAX_DATA_AGE_DAYS, OTHER_ZONES, PERI
 from benchmarks.load import _ms
 from benchmarks.tables import (
     Reference,
-    baseline_reference,
     daily_table,
+    recorded_table,
+    remeasured_reference,
     requests_table,
     run_reference,
     transfer_table,
@@ -86,6 +87,7 @@ def _section(b: BackendRun, ref: Reference, heading: str, intro: list[str]) -> l
     if b.status != "ok":
         lines += [f"The pass stopped early: {b.status}", ""]
     lines += [f"### Requests ({ref.label})", "", *requests_table(b.run.results, ref), ""]
+    lines += [*b.notes, ""] if b.notes else []
     floor = find(b.run.results, "floor")
     if floor and floor.rps:
         lines += [f"The floor: `GET /healthz` takes {_ms(floor.pct(50))} ms at p50 and serves {floor.rps:.0f} req/s; "
@@ -109,7 +111,8 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
            pg_note: str, quick: bool, started: datetime, total_seconds: float, generated_now: bool,
            baseline: dict[str, Any]) -> str:
     users, others = meta["users"], meta["others"]
-    base_ref = baseline_reference(baseline)
+    base_ref = remeasured_reference(baseline, sqlite.run)
+    again = sqlite.run is not None and bool(sqlite.run.before)
     lines = [
         "# Performance",
         "",
@@ -118,6 +121,14 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
         + f"Run on {started:%Y-%m-%d %H:%M} UTC, {total_seconds:.0f} s in all; code {info['commit']}.",
         "",
         *_load_warning([b for b in (sqlite, pg) if b is not None]),
+        f"Every figure stands next to the figure before this round, as `before → now`. For the requests table "
+        f"*before* is the code of commit {baseline['commit']} (the start of this round) measured again in this "
+        "run, on this machine, each route right before this code's (`benchmarks/then.py`: machines differ, so "
+        "only figures of one machine compare); the figures recorded for it on "
+        f"{baseline['date']} (SQLite; `benchmarks/baseline.json`) stand beside them in their own table. For the "
+        "other tables *before* is that recorded run. On PostgreSQL + Redis there is no figure before; the "
+        "reference there is this run's SQLite figure (`SQLite → PG`)."
+        if again else
         f"Every figure stands next to the figure before this round, as `before → now`: *before* is the run of "
         f"{baseline['date']} at commit {baseline['commit']} (SQLite), copied into `benchmarks/baseline.json` from "
         "the docs/performance.md of that run. On PostgreSQL + Redis there is no figure before; the reference "
@@ -169,7 +180,14 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
         + ", ".join(f"{name} {n:,}" for name, n in meta["tables"].items() if not name.startswith("alembic")) + ".",
         "",
     ]
-    lines += _section(sqlite, base_ref, "On SQLite", [f"Server: {sqlite.server}."])
+    lines += _section(sqlite, base_ref, "On SQLite", [f"Server: {sqlite.server}." + (
+        f" Beside it, for the requests table, a second server of the same kind runs the code of commit "
+        f"{baseline['commit']} on its own copy of the dataset." if again else "")])
+    if again and sqlite.run is not None:
+        lines += [f"### The requests table against the recorded figures of {baseline['date'][:10]}", "",
+                  f"The same routes: p95 and server CPU as recorded for commit {baseline['commit']} on the machine "
+                  "of that day, that code measured again in this run, and this code.", "",
+                  *recorded_table(baseline, sqlite.run), ""]
     if pg is not None:
         lines += _section(pg, run_reference(sqlite.run, sqlite.transfer, sqlite.imp), "On PostgreSQL + Redis",
                           [f"Server: {pg.server or 'not started'}.", "",

@@ -22,14 +22,15 @@ def momentum_bin() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("momentum") or "momentum")
 
 
-def server_env(db: Path | str, cache_url: str = "mem://") -> dict[str, str]:
-    """The environment of a bench server or CLI: a SQLite file (a Path) or a database URL (a str)."""
+def server_env(db: Path | str, cache_url: str = "mem://", source: Path | None = None) -> dict[str, str]:
+    """The environment of a bench server or CLI: a SQLite file (a Path) or a database URL (a str);
+    `source`: serve the `app` package of that directory (the baseline commit's, benchmarks/then.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOMENTUM_")}
     env.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db if isinstance(db, str) else db_url(db),
                MOMENTUM_CACHE_URL=cache_url, MOMENTUM_TIMEZONE="UTC",
                MOMENTUM_SECRET_KEY="bench-secret-key-0123456789abcdef")
     # Serve this checkout's `app` (a git worktree's too), not the one the virtualenv's editable install names.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source or ROOT), os.environ.get("PYTHONPATH")]))
     return env
 
 
@@ -52,11 +53,12 @@ def _machine_busy() -> tuple[int, int]:
 class Server:
     """`momentum serve --quiet` on a free port; stopped on exit from the `with` block, always."""
 
-    def __init__(self, db: Path | str, log_path: Path, cache_url: str = "mem://") -> None:
+    def __init__(self, db: Path | str, log_path: Path, cache_url: str = "mem://", source: Path | None = None
+                 ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.env = server_env(db, cache_url)
+        self.env = server_env(db, cache_url, source)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:

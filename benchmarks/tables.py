@@ -1,6 +1,8 @@
 """The report's tables, each figure next to a reference: on SQLite the figure before this
-round (benchmarks/baseline.json, copied from the docs/performance.md that `make bench`
-wrote on 2026-11-21 at commit 6b99a9a), on PostgreSQL + Redis this run's SQLite figure.
+round — the baseline commit's code measured again in this run (benchmarks/then.py), or,
+where it could not be, the figures recorded in benchmarks/baseline.json (copied from the
+docs/performance.md that `make bench` wrote on 2026-11-21 at commit 6b99a9a) — and on
+PostgreSQL + Redis this run's SQLite figure.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from benchmarks.daily import FORECAST_LIMIT_MS, ServerTime, is_daily
 from benchmarks.dataset import IMPORT_EMAIL
-from benchmarks.load import Result
+from benchmarks.load import Result, _ms
 from benchmarks.measure import ExportResult, HttpRun, ImportResult
 from benchmarks.transfer import EXPORT_LIMIT_SECONDS, IMPORT_LIMIT_SECONDS, TransferRun
 
@@ -49,14 +51,43 @@ def baseline_reference(baseline: dict[str, Any]) -> Reference:
     return Reference("before → now", baseline["requests"], transfer)
 
 
+def figures(results: list[Result]) -> Figures:
+    """The measured routes' figures, in the shape of baseline.json's `requests`."""
+    return {r.case.key: {"p50": r.pct(50), "p95": r.pct(95), "p99": r.pct(99), "rps": r.rps, "cpu": r.server_cpu_ms}
+            for r in results if r.status == "ok"}
+
+
 def run_reference(run: HttpRun | None, transfer: TransferRun | None, imp: ImportResult | None) -> Reference:
     """This run's SQLite figures, as the reference of the PostgreSQL + Redis tables."""
-    requests: Figures = {}
-    for r in run.results if run else []:
-        if r.status == "ok":
-            requests[r.case.key] = {"p50": r.pct(50), "p95": r.pct(95), "p99": r.pct(99), "rps": r.rps,
-                                    "cpu": r.server_cpu_ms}
-    return Reference("SQLite → PG", requests, transfer_texts(run, transfer, imp))
+    return Reference("SQLite → PG", figures(run.results if run else []), transfer_texts(run, transfer, imp))
+
+
+def remeasured_reference(baseline: dict[str, Any], run: HttpRun | None) -> Reference:
+    """The requests table's *before*: the baseline code measured in this run (benchmarks/then.py)
+    when it was; otherwise the recorded figures."""
+    recorded = baseline_reference(baseline)
+    if run is None or not run.before:
+        return recorded
+    return Reference("before → now", figures(run.before), recorded.transfer)
+
+
+def recorded_table(baseline: dict[str, Any], run: HttpRun) -> list[str]:
+    """p95 and server CPU of each route: as recorded for the baseline commit, the baseline code
+    again in this run, and now."""
+    recorded, then = baseline["requests"], figures(run.before)
+    lines = [
+        f"| route | user | p95 ms: recorded {baseline['date'][:10]} → baseline code now → this code | "
+        "server CPU ms/req: recorded → baseline code now → this code |",
+        "|---|---|---|---|",
+    ]
+    for r in run.results:
+        if r.case.key not in recorded or r.status != "ok":
+            continue
+        was, again = recorded[r.case.key], then.get(r.case.key, {})
+        p95 = " → ".join(_ms(v) for v in (was.get("p95"), again.get("p95"), r.pct(95)))
+        cpu = " → ".join(_ms(v) for v in (was.get("cpu"), again.get("cpu"), r.server_cpu_ms))
+        lines.append(f"| {r.case.route} | {r.case.user} | {p95} | {cpu} |")
+    return lines
 
 
 def arrow(before: float | None, now: float | None, digits: int = 2) -> str:
