@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cashews import Cache
@@ -151,9 +151,10 @@ def setup_cache(url: str) -> None:
             max_connections=64,
             wait_for_connection_timeout=CALL_TIMEOUT,
             health_check_interval=0,
+            check_repr=False,
         )
     else:
-        cache.setup(url)
+        cache.setup(url, check_repr=False)
 
 
 async def _guarded(call: Callable[[], Awaitable[T]], default: T) -> T:
@@ -161,7 +162,8 @@ async def _guarded(call: Callable[[], Awaitable[T]], default: T) -> T:
     if not breaker.allow():
         return default
     try:
-        result = await asyncio.wait_for(call(), CALL_TIMEOUT)
+        async with asyncio.timeout(CALL_TIMEOUT):  # no task per call, unlike wait_for
+            result = await call()
     except Exception as exc:  # any cache failure is a miss, never an error of the request
         breaker.failure(exc)
         return default
@@ -194,6 +196,15 @@ async def get_bytes(key: str) -> bytes | None:
 
 async def set_bytes(key: str, value: bytes, ttl: int) -> None:
     await _guarded(lambda: cache.set(key, value, expire=ttl), None)
+
+
+async def get_many_bytes(keys: Sequence[str]) -> list[bytes | None]:
+    """The values of `keys` in one round trip (a miss or a down cache: None)."""
+    if not keys:
+        return []
+    values: Any = await _guarded(lambda: cache.get_many(*keys), ())
+    found = list(values) if len(values) == len(keys) else [None] * len(keys)
+    return [value if isinstance(value, bytes) else None for value in found]
 
 
 async def set_many_bytes(values: Mapping[str, bytes], ttl: int) -> None:

@@ -38,8 +38,8 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
-def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
-    """Render a full page (or a fragment template) with the context every page needs."""
+def _page_context(request: Request[Any, Any, Any], template: str, context: dict[str, Any]) -> Any:
+    """Adds what every page's context holds; returns the flash message shown (None: none)."""
     state = request.scope.get("state", {})
     context.setdefault("user", state.get("momentum_user"))
     context.setdefault("csrf_token", csrf_token_for(request))
@@ -47,9 +47,34 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
     context.setdefault("allow_signup", settings_of(request).allow_signup)
     message = read_flash(request) if template.startswith("pages/") else None
     context.setdefault("flash", message)
+    return message
+
+
+def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """Render a full page (or a fragment template) with the context every page needs."""
+    message = _page_context(request, template, context)
     response = Template(template_name=template, context=context, status_code=status_code)
     if message is not None:
         clear_flash(response)  # shown once (lib/flash.py)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def render_fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> bytes:
+    """The body `page()` sends for a fragment template (one without a flash message), for a
+    caller that keeps the bytes (the productivity cards, docs/productivity.md "Caching")."""
+    _page_context(request, template, context)
+    context.setdefault("request", request)
+    engine = request.app.template_engine
+    assert engine is not None  # configured in app/asgi.py
+    html: str = engine.get_template(template).render(**context)
+    return html.encode()
+
+
+def fragment_response(request: Request[Any, Any, Any], body: bytes, headers: dict[str, str]) -> Response[bytes]:
+    """A fragment's bytes (from render_fragment, now or earlier) as `page()` would answer them."""
+    csrf_token_for(request)  # the page's CSRF cookie stays in step, as page() keeps it
+    response: Response[bytes] = Response(content=body, media_type=MediaType.HTML, headers=headers)
     set_csrf_cookie(request, response)
     return response
 

@@ -6,25 +6,30 @@ API can never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from markupsafe import Markup
 
 from app.domain.accounts.layout import visible_cards_cached
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.services import PERIODS, ProductivityService, parse_period
 from app.domain.productivity.sessions import SessionInsights
+from app.lib import cache as cache_lib
 from app.lib.csrf import settings_of
 from app.lib.errors import NotFoundError
-from app.lib.htmx import page
+from app.lib.htmx import fragment_response, page, render_fragment
 
 CurrentUserDep = NamedDependency[CurrentUser]
 
 FRAGMENTS = ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals", "sessions")
+CACHED_CARDS = frozenset(FRAGMENTS) - {"sessions"}  # sessions: its own payload, not the stats one
 POLL_RUNNING = 60
 POLL_IDLE = 300
 VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
@@ -99,6 +104,40 @@ def _context(
     }
 
 
+async def _render_cards(
+    request: Request[Any, Any, Any], user: CurrentUser, period: int, names: Sequence[str]
+) -> tuple[dict[str, bytes], bool]:
+    """The cards `names` as their fragment routes send them, and whether a timer runs.
+
+    A card is a pure function of the stats payload, so it is rendered once per payload and
+    kept under the payload's key (data version, period, local date; ProductivityService.
+    fragment_key) — the page and each card's poll send the same bytes (docs/productivity.md,
+    "Caching"). Cards rendered while a timer runs are not kept, like their payload; a kept
+    card therefore means no timer runs.
+    """
+    svc = service(request)
+    now = datetime.now(UTC)
+    keys = {name: svc.fragment_key(user, period, name, now) for name in names if name in CACHED_CARDS}
+    wanted = [(name, key) for name, key in keys.items() if key]
+    rendered = {
+        name: body
+        for (name, _key), body in zip(wanted, await cache_lib.get_many_bytes([key for _, key in wanted]), strict=True)
+        if body is not None
+    }
+    missing = [name for name in names if name not in rendered]
+    if not missing:
+        return rendered, False
+    result = await svc.stats(user, period, now)
+    sessions = await svc.sessions(user, period) if "sessions" in missing else None
+    ctx = _context(request, result.decoded(), period, result.timer_running, sessions)
+    for name in missing:
+        rendered[name] = render_fragment(request, f"partials/productivity/{name}.html.j2", **ctx)
+    keep = {key: rendered[name] for name in missing if (key := keys.get(name))}
+    if keep and not result.timer_running:
+        await cache_lib.set_many_bytes(keep, cache_lib.STATS_TTL_SECONDS)
+    return rendered, result.timer_running
+
+
 class ProductivityPages(Controller):
     include_in_schema = False
     path = "/dashboard/productivity"
@@ -114,11 +153,10 @@ class ProductivityPages(Controller):
         # The user's card layout (CONTRACT section 7): hidden cards are not rendered, so not polled.
         # Cached under the data version, like the figures: a repeated view reads no layout row.
         cards = await visible_cards_cached(request.app.state["sessionmaker"], current_user, "productivity")
-        svc = service(request)
-        result = await svc.stats(current_user, days)
-        sessions = await svc.sessions(current_user, days) if "sessions" in cards else None
-        ctx = _context(request, result.decoded(), days, result.timer_running, sessions)
-        ctx["cards"] = cards
+        rendered, running = await _render_cards(request, current_user, days, cards)
+        ctx: dict[str, Any] = {"period": days, "periods": PERIODS, "timer_running": running, "cards": cards,
+               "poll_seconds": POLL_RUNNING if running else POLL_IDLE,
+               "card_html": {name: Markup(body.decode()) for name, body in rendered.items()}}
         response = page(request, "pages/productivity.html.j2", **ctx)
         response.headers.update(VARY)
         return response
@@ -130,14 +168,10 @@ class ProductivityPages(Controller):
         name: FromPath[str],
         current_user: CurrentUserDep,
         period: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[bytes]:
         if name not in FRAGMENTS:
             raise NotFoundError("fragment")
         days = parse_period(period)  # not an integer → 400 (CONTRACT section 4)
-        svc = service(request)
-        result = await svc.stats(current_user, days)
-        sessions = await svc.sessions(current_user, days) if name == "sessions" else None
-        ctx = _context(request, result.decoded(), days, result.timer_running, sessions)
-        response = page(request, f"partials/productivity/{name}.html.j2", **ctx)
-        response.headers.update(VARY)
-        return response
+        rendered, _running = await _render_cards(request, current_user, days, (name,))
+        body = rendered[name]
+        return fragment_response(request, body, dict(VARY))

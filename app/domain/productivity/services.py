@@ -133,6 +133,13 @@ class ProductivityService:
             return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True)
         return StatsResult(payload=payload, raw=raw, timer_running=running)
 
+    def fragment_key(self, user: CurrentUser, period: int, name: str, now: datetime) -> str | None:
+        """The key of a card rendered from `stats(user, period, now)`'s payload: the same data
+        version, period and local date (None: not cached). Only a card rendered while no
+        timer runs is stored, as only such a payload is (docs/productivity.md, "Caching")."""
+        today = now.astimezone(get_zone(user.prefs(self.default_zone).timezone)).date()
+        return _key(user, period, today.isoformat(), f"card-{name}")
+
     @staticmethod
     def _result(payload: StatsPayload, gzip: bool) -> StatsResult:
         raw = _stats_encoder.encode(payload)
