@@ -29,7 +29,6 @@ from app.lib.htmx import fragment_response, page, render_fragment
 CurrentUserDep = NamedDependency[CurrentUser]
 
 FRAGMENTS = ("summary", "daily", "projects", "focus", "heatmap", "insights", "goals", "sessions")
-CACHED_CARDS = frozenset(FRAGMENTS) - {"sessions"}  # sessions: its own payload, not the stats one
 POLL_RUNNING = 60
 POLL_IDLE = 300
 VARY = {"Vary": "HX-Request", "Cache-Control": "private, no-store"}
@@ -109,15 +108,16 @@ async def _render_cards(
 ) -> tuple[dict[str, bytes], bool]:
     """The cards `names` as their fragment routes send them, and whether a timer runs.
 
-    A card is a pure function of the stats payload, so it is rendered once per payload and
-    kept under the payload's key (data version, period, local date; ProductivityService.
+    A card is a pure function of the stats payload (the sessions card: of the session
+    insights, cached under the same version), so it is rendered once per payload and kept
+    under the payload's key (data version, period, local date; ProductivityService.
     fragment_key) — the page and each card's poll send the same bytes (docs/productivity.md,
     "Caching"). Cards rendered while a timer runs are not kept, like their payload; a kept
     card therefore means no timer runs.
     """
     svc = service(request)
     now = datetime.now(UTC)
-    keys = {name: svc.fragment_key(user, period, name, now) for name in names if name in CACHED_CARDS}
+    keys = {name: svc.fragment_key(user, period, name, now) for name in names}
     wanted = [(name, key) for name, key in keys.items() if key]
     rendered = {
         name: body
@@ -128,7 +128,7 @@ async def _render_cards(
     if not missing:
         return rendered, False
     result = await svc.stats(user, period, now)
-    sessions = await svc.sessions(user, period) if "sessions" in missing else None
+    sessions = await svc.sessions(user, period, now) if "sessions" in missing else None
     ctx = _context(request, result.decoded(), period, result.timer_running, sessions)
     for name in missing:
         rendered[name] = render_fragment(request, f"partials/productivity/{name}.html.j2", **ctx)
