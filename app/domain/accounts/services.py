@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -299,6 +300,13 @@ _USER_COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _days_from_text(text: str) -> tuple[int, ...]:
+    """users.working_days read as JSON text, parsed once per distinct text (every request
+    reads one of a few; a tuple, so no caller can change what the next request reads)."""
+    return tuple(json.loads(text) or ())
+
+
 async def user_for_credential(
     kind: str, raw: str, open_db: OpenSession, fast: CredentialReader | None = None
 ) -> CurrentUser | None:
@@ -346,7 +354,7 @@ async def user_for_credential(
     if kind == "s" and read_utc(expires) <= datetime.now(UTC):  # type: ignore[operator]
         return None
     if isinstance(days, str):  # JSON columns read as text by the fast path
-        days = json.loads(days)
+        days = _days_from_text(days)
     if isinstance(shortcuts, str):
         shortcuts = json.loads(shortcuts)
     return CurrentUser(

@@ -82,8 +82,9 @@ class InsightsApi(Controller):
         request: Request[Any, Any, Any],
         current_user: CurrentUserDep,
         period: FromQuery[str | None] = None,
-    ) -> SessionInsights:
-        return await service(request).sessions(current_user, parse_period(period))
+    ) -> Response[SessionInsights]:
+        raw = await service(request).sessions_json(current_user, parse_period(period))
+        return Response(content=raw, media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded
 
 
 def _context(

@@ -183,11 +183,25 @@ class ProductivityService:
             goals=progress,
         )
 
+    def _sessions_key(self, user: CurrentUser, period: int, now: datetime) -> str | None:
+        today = now.astimezone(get_zone(user.prefs(self.default_zone).timezone)).date()
+        return _key(user, period, today.isoformat(), "sessions")
+
+    async def sessions_json(self, user: CurrentUser, period: int, now: datetime | None = None) -> bytes:
+        """The insights as JSON: the cached bytes as they are (a warm call decodes and encodes
+        nothing), else computed now (and kept, as `sessions` keeps them)."""
+        now = now or datetime.now(UTC)
+        key = self._sessions_key(user, period, now)
+        cached = await cache_lib.get_bytes(key) if key else None
+        if cached is not None:
+            return cached
+        return _stats_encoder.encode(await self.sessions(user, period, now))
+
     async def sessions(self, user: CurrentUser, period: int, now: datetime | None = None) -> SessionInsights:
         now = now or datetime.now(UTC)
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
-        key = _key(user, period, today.isoformat(), "sessions")
+        key = self._sessions_key(user, period, now)
         if key:
             cached = await cache_lib.get_bytes(key)
             if cached is not None:
