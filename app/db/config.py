@@ -23,12 +23,16 @@ from advanced_alchemy.extensions.litestar import (
 )
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from app.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 write_intent: ContextVar[bool] = ContextVar("momentum_write_intent", default=False)
+skip_ping: ContextVar[bool] = ContextVar("momentum_skip_ping", default=False)
+"""Set around a checkout whose caller retries a read that meets a dead connection
+(app/db/fastread.py PgReader): the pool's pre-ping is skipped for it."""
 
 
 @contextmanager
@@ -51,7 +55,31 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
+    elif engine.dialect.driver == "asyncpg":
+        _ping_in_one_round_trip(engine)
     return engine
+
+
+def _ping_in_one_round_trip(engine: AsyncEngine) -> None:
+    """The pool's pre-ping as one simple-protocol `SELECT 1` instead of SQLAlchemy's
+    BEGIN, `;`, ROLLBACK: three round trips on every checkout, and a cold stats call
+    checks out twice (docs/performance.md). A simple query is a transaction of its own and
+    prepares nothing, which is what SQLAlchemy's wrapping transaction is for (PgBouncer in
+    transaction mode). A dead connection fails it as before, and the failure is translated
+    as SQLAlchemy's own ping translates it, so the pool still invalidates the connection and
+    the first request after the database returns works (docs/operations.md)."""
+    dialect = engine.dialect
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        if skip_ping.get():
+            return True
+        try:
+            await_(dialect.get_driver_connection(dbapi_connection).execute("SELECT 1"))
+        except Exception as error:  # the adapter raises its DB-API error (disconnects included)
+            dbapi_connection._handle_exception(error)
+        return True
+
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

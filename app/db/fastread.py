@@ -16,9 +16,12 @@ statements of one `read` share one read transaction (one snapshot), always ended
 process. The same idea reads the credential (app/domain/accounts/credentials.py).
 
 On PostgreSQL `PgReader` runs the same statements with asyncpg directly on a connection of
-the application's pool (its pre-ping included), in one read-only REPEATABLE READ
-transaction (one snapshot): the ORM's session, its result processing and its own
-BEGIN/ROLLBACK cost several times the reads. Its errors are the driver's own, so a
+the application's pool, in one read-only REPEATABLE READ transaction (one snapshot; a
+single statement is one by itself and needs none): the ORM's session, its result
+processing and its own BEGIN/ROLLBACK cost several times the reads. Each round trip costs
+more CPU than these small reads themselves (docs/performance.md), so the connection is
+checked out without the pool's pre-ping; a read that meets a dead connection (the server
+restarted) runs once more on one checked out with it. Its errors are the driver's own, so a
 database that cannot be reached still answers 503 (app/lib/errors.py).
 """
 
@@ -28,14 +31,29 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.config import skip_ping
+
 Statement = tuple[str, Mapping[str, Any]]
+T = TypeVar("T")
+# What a connection that died under a read raises (the server restarted or went away;
+# a termination that arrives as the statement is sent leaves the protocol mid-operation).
+_DISCONNECTED = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
 
 
 class SqliteReader:
@@ -134,28 +152,59 @@ class PgReader:
             return cls(engine)
         return None
 
+    async def _on_connection(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """`work(asyncpg connection)` on a connection of the pool, checked out without the
+        pool's pre-ping (a round trip before every read): these reads only read, so when the
+        connection turns out dead (the server restarted) it is invalidated and the read runs
+        once more on a connection checked out with the pre-ping, which renews the pool as
+        every other checkout does (docs/operations.md)."""
+        for pinged in (False, True):
+            token = skip_ping.set(not pinged)
+            try:
+                conn = await self._engine.connect().start()
+            finally:
+                skip_ping.reset(token)
+            try:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                try:
+                    return await work(raw)
+                except _DISCONNECTED as exc:
+                    if pinged:
+                        raise
+                    await conn.invalidate(exc)
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def read(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """Every statement's rows, all from one snapshot (SqliteReader.read's contract;
-        datetimes are bound as aware datetimes)."""
+        datetimes are bound as aware datetimes). One statement is one snapshot by itself:
+        it runs without BEGIN and COMMIT, two round trips fewer."""
         for sql, _ in statements:
             for observe in self.observers:
                 observe(None, None, sql)
-        out: list[list[tuple[Any, ...]]] = []
-        async with self._engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
+        bound = []
+        for sql, params in statements:
+            text, names = numbered(sql)
+            bound.append((text, [params[n] for n in names]))
+
+        async def run(raw: Any) -> list[list[tuple[Any, ...]]]:
+            if len(bound) == 1:
+                return [[tuple(r) for r in await raw.fetch(bound[0][0], *bound[0][1])]]
             async with raw.transaction(isolation="repeatable_read", readonly=True):
-                for sql, params in statements:
-                    text, names = numbered(sql)
-                    out.append([tuple(r) for r in await raw.fetch(text, *(params[n] for n in names))])
-        return out
+                return [[tuple(r) for r in await raw.fetch(text, *args)] for text, args in bound]
+
+        return await self._on_connection(run)
 
     async def one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row of one statement (its own snapshot), or None."""
         for observe in self.observers:
             observe(None, None, sql)
         text, names = numbered(sql)
-        async with self._engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            record = await raw.fetchrow(text, *(params[n] for n in names))
-        return None if record is None else tuple(record)
+        args = [params[n] for n in names]
 
+        async def run(raw: Any) -> tuple[Any, ...] | None:
+            record = await raw.fetchrow(text, *args)
+            return None if record is None else tuple(record)
+
+        return await self._on_connection(run)

@@ -74,3 +74,65 @@ def test_pg_reader_reads_one_snapshot_read_only(app: Any, portal: Any, make_user
     ])
     assert rows == [[(u.id,)], [("on", "repeatable read")]]
     assert portal.call(reader.one, "SELECT id FROM users WHERE id = :uid", {"uid": -1}) is None
+
+
+def test_entries_from_arrays_are_the_rows_load_entries_gives() -> None:
+    """The PostgreSQL stats read gets the window's entries as five arrays (one aggregate
+    pass): no row gives NULL arrays, entries ending by `lo` are dropped, and timestamps
+    in another offset come out in UTC."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from app.domain.tracking.reads import entries_from_arrays
+    from app.domain.tracking.schemas import EntryRow
+
+    lo = datetime(2026, 11, 1, tzinfo=UTC)
+    assert entries_from_arrays(None, None, None, None, None, lo) == []
+    plus2 = timezone(timedelta(hours=2))
+    starts = [datetime(2026, 10, 31, 23, tzinfo=plus2), datetime(2026, 11, 1, 9, tzinfo=plus2),
+              datetime(2026, 11, 1, 12, tzinfo=plus2)]
+    ends = [datetime(2026, 11, 1, 2, tzinfo=plus2), datetime(2026, 11, 1, 10, tzinfo=plus2), None]
+    rows = entries_from_arrays([1, 2, 3], [None, 7, 7], starts, ends, [False, True, False], lo)
+    assert rows == [
+        EntryRow(2, 7, datetime(2026, 11, 1, 7, tzinfo=UTC), datetime(2026, 11, 1, 8, tzinfo=UTC), True),
+        EntryRow(3, 7, datetime(2026, 11, 1, 10, tzinfo=UTC), None, False),
+    ]
+    assert all(r.start.tzinfo is UTC for r in rows)
+
+
+@pytest.mark.skipif(not EXTERNAL, reason="about PostgreSQL connections (this run is on SQLite)")
+def test_reads_and_sessions_survive_connections_the_server_ended(app: Any, portal: Any, make_user: Any) -> None:
+    """The fast reads check out without the pool's pre-ping and read again on a pinged
+    connection when theirs is dead; every other checkout pings in one round trip
+    (app/db/config.py). Both must notice connections the server ended (as after a
+    restart) and answer from new ones."""
+    import asyncpg
+    from sqlalchemy import text
+
+    from app.db.fastread import PgReader
+
+    reader = app.state["pg_reader"]
+    assert isinstance(reader, PgReader)
+    u = make_user()
+    sql, params = "SELECT id FROM users WHERE id = :uid", {"uid": u.id}
+    maker = app.state["sessionmaker"]
+
+    async def session_read() -> Any:
+        async with maker() as db:
+            return (await db.execute(text(sql), params)).scalar_one()
+
+    async def end_every_pooled_connection() -> int:
+        engine = reader._engine
+        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        killer = await asyncpg.connect(dsn)
+        try:
+            return int(await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        finally:
+            await killer.close()
+
+    for call in (lambda: reader.read([(sql, params)]), lambda: reader.one(sql, params), session_read):
+        for _ in range(5):  # the termination reaches the client before, while or after it sends
+            assert portal.call(call) in ([[(u.id,)]], (u.id,), u.id)
+            assert portal.call(end_every_pooled_connection) >= 1
+            assert portal.call(call) in ([[(u.id,)]], (u.id,), u.id)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import Settings
 from tests.integration.helpers import db_run
-from tests.support import EXTERNAL, UserCtx
+from tests.support import UserCtx
 
 STATS = "/api/productivity/stats"
 
@@ -480,8 +480,8 @@ def test_repeated_call_is_served_without_touching_the_database(make_user: Any, c
 def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_queries: Any) -> None:
     """After a write, the figures' inputs (projects, week goal, goals, completed tasks, the
     history version of the cached streak summary and the window's entries) come in one
-    round trip on SQLite; on PostgreSQL the entries keep a query of their own. The
-    credential's own read is not counted here."""
+    round trip, on SQLite and on PostgreSQL (the entries as arrays there). The credential's
+    own read is not counted here."""
     u = make_user(timezone="Europe/Berlin")
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     add_entry(u, end - timedelta(hours=1), end)
@@ -495,8 +495,48 @@ def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_que
     again = stats(u, "?period=14")
     reads = [s for s in count_queries.statements[before:] if not re.search(r"api_tokens|user_sessions", s)]
 
-    assert len(reads) == (2 if EXTERNAL else 1), reads
+    assert len(reads) == 1, reads
     assert again == first
+
+
+def test_a_summary_asked_for_under_another_history_version_is_not_used(
+    app: Any, portal: Any, make_user: Any, settings: Settings
+) -> None:
+    """A cold call asks the cache for the streak summary together with the live part, under
+    the history version read with the credential. When the version its own snapshot reads
+    differs (an old day changed in between), that answer is not used: here a wrong summary
+    planted under the credential's version must not reach the figures."""
+    import msgspec
+
+    from app.domain.accounts.services import user_for_credential
+    from app.domain.productivity import queries
+    from app.domain.productivity.services import ProductivityService
+    from app.domain.productivity.streak import HistorySummary
+    from app.lib import cache as cache_lib
+
+    u = make_user(timezone="Europe/Berlin")
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    for days_back in (0, 120, 121, 122):
+        add_entry(u, end - timedelta(days=days_back, hours=1), end - timedelta(days=days_back))
+    right = stats(u, "?period=30")  # caches the summary under the current history version
+    assert u.api("PATCH", "/api/me", json={"standard_hours_per_day": 8}).status_code == 200  # the figures go stale
+
+    state = app.state
+    reader = state.get("sqlite_reader") or state.get("pg_reader")
+    user = portal.call(user_for_credential, "t", u.token, state["sessionmaker"], state["credential_reader"])
+    assert user is not None and user.history_version is not None
+    stale = msgspec.structs.replace(user, history_version=user.history_version + 1000)
+    service = ProductivityService(state["sessionmaker"], settings.timezone, reader)
+    now = datetime.now(UTC)
+    planted = queries.history_key(stale.cache_id, stale.history_version, stale.prefs(service.default_zone), now)
+    assert planted is not None
+    wrong = msgspec.msgpack.encode(HistorySummary(longest=999, tail=()))
+    portal.call(cache_lib.set_bytes, planted, wrong, 60)
+
+    result = portal.call(service.stats, stale, 30, now)
+
+    assert msgspec.to_builtins(result.decoded())["streak"] == right["streak"]
+    assert right["streak"]["longest_streak"] >= 3
 
 
 def test_every_period_shares_the_cached_streak_summary(make_user: Any, count_queries: Any) -> None:

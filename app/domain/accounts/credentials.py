@@ -17,9 +17,10 @@ the ordinary asynchronous path, which waits as every other query does. Each stat
 runs in autocommit, so it sees every transaction committed before it, from any process.
 
 On PostgreSQL the same query goes to asyncpg directly on a connection checked out of the
-application's pool (with its pre-ping, so a restarted server is noticed as on every other
-checkout): a third of the CPU of the ORM's select, and the same errors — a database that
-cannot be reached answers 503 like any other query (app/lib/errors.py).
+application's pool (app/db/fastread.py: without the pool's pre-ping; a read that meets a
+dead connection runs again on a checked one, so a restarted server is noticed): a third of
+the CPU of the ORM's select, and the same errors — a database that cannot be reached
+answers 503 like any other query (app/lib/errors.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from app.db.fastread import PgReader, SqliteReader
 _USER_SELECT = (
     "SELECT users.id, users.email, users.timezone, users.standard_hours_per_day, users.working_days,"
     " users.streak_min_minutes, users.streak_skip_non_working, users.refuse_overlaps, users.data_version,"
-    " users.created_at, users.theme, users.shortcuts, {expiry} FROM users JOIN {table} c ON c.user_id = users.id"
+    " users.created_at, users.theme, users.shortcuts, users.history_version, {expiry}"
+    " FROM users JOIN {table} c ON c.user_id = users.id"
     " WHERE c.token_hash = :digest"
 )
 _QUERIES = {

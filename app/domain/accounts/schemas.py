@@ -38,6 +38,10 @@ class CurrentUser(msgspec.Struct, frozen=True):
     # the credential so every page knows its theme and shortcuts without another query.
     theme: str = "auto"
     shortcuts: dict[str, Any] | None = None
+    # users.history_version as read with the credential (None when unknown): names the
+    # cached streak summary, so a cold stats call asks the cache for it together with the
+    # figures (app/domain/productivity/services.py); the stats' own snapshot confirms it.
+    history_version: int | None = None
 
     @property
     def cache_id(self) -> str:

@@ -297,6 +297,7 @@ _USER_COLUMNS = (
     User.created_at,
     User.theme,
     User.shortcuts,
+    User.history_version,
 )
 
 
@@ -350,7 +351,8 @@ async def user_for_credential(
             row = (await db.execute(statement)).first()
     if row is None:
         return None
-    (user_id, email, zone, hours, days, streak_min, skip, refuse, version, created, theme, shortcuts, expires) = row
+    user_id, email, zone, hours, days, streak_min, skip, refuse, version, created, theme, shortcuts = row[:12]
+    history, expires = row[12:]
     if kind == "s" and read_utc(expires) <= datetime.now(UTC):  # type: ignore[operator]
         return None
     if isinstance(days, str):  # JSON columns read as text by the fast path
@@ -370,6 +372,7 @@ async def user_for_credential(
         created_stamp=time_stamp(read_utc(created)),  # type: ignore[arg-type]
         theme=theme or "auto",
         shortcuts=shortcuts or None,
+        history_version=int(history) if history is not None else None,
     )
 
 

@@ -23,21 +23,36 @@ _summary_encoder = msgspec.msgpack.Encoder()
 _summary_decoder = msgspec.msgpack.Decoder(HistorySummary)
 
 
+def summary_key(owner: str, history_version: int, prefs: UserPrefs, before: date) -> str:
+    """The cache key of the streak summary of the days before `before`; `owner` is the
+    account's cache id (its id and creation stamp, CurrentUser.cache_id)."""
+    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
+    return f"hist:{owner}:{history_version}:{prefs.timezone}:{before.isoformat()}:{rules}"
+
+
 def _key(user_id: int, prefs: UserPrefs, before: date, stamp: Any) -> str | None:
     if stamp is None:
         return None
-    rules = f"{prefs.streak_min_minutes}:{int(prefs.streak_skip_non_working)}:{''.join(map(str, prefs.working_days))}"
-    owner = f"{user_id}.{time_stamp(stamp.created_at)}"
-    return f"hist:{owner}:{stamp.history_version}:{prefs.timezone}:{before.isoformat()}:{rules}"
+    return summary_key(f"{user_id}.{time_stamp(stamp.created_at)}", stamp.history_version, prefs, before)
 
 
 async def history_summary_from_cache(
-    user_id: int, prefs: UserPrefs, before: date, stamp: HistoryStamp | None, gap: Gap
+    user_id: int,
+    prefs: UserPrefs,
+    before: date,
+    stamp: HistoryStamp | None,
+    gap: Gap,
+    prefetched: tuple[str, bytes | None] | None = None,
 ) -> HistorySummary | None:
     """`history_summary_cached` when its cached summary is there (under `stamp`, read in the
-    caller's snapshot with `gap`), or None: a miss."""
+    caller's snapshot with `gap`), or None: a miss. `prefetched` is a key and the cache's
+    answer for it, asked before the snapshot (with the version read with the credential):
+    used only when it is this snapshot's key, else the cache is asked again."""
     key = _key(user_id, prefs, gap.anchor, stamp)
-    raw = await cache_lib.get_bytes(key) if key else None
+    if key is not None and prefetched is not None and prefetched[0] == key:
+        raw = prefetched[1]
+    else:
+        raw = await cache_lib.get_bytes(key) if key else None
     if raw is None:
         return None
     return extend_summary(_summary_decoder.decode(raw), gap.days, before, prefs)

@@ -1,10 +1,10 @@
 """The thin query layer: loads exactly what the productivity computation needs.
 
-A cold call reads everything in ONE statement on SQLite (two on PostgreSQL), whatever
-the history length: projects, this week's goal, goals and completed tasks, the user's
-history version (the key of the cached streak summary), and the entries of the loaded
-window (at most ~90 days, found through the (user_id, start_time) index — entries last
-at most 7 days, so a window start minus 7 days bounds the scan). Only a changed old
+A cold call reads everything in ONE statement, whatever the history length: projects,
+this week's goal, goals and completed tasks, the user's history version (the key of the
+cached streak summary), and the entries of the loaded window (at most ~90 days, found
+through the (user_id, start_time) index — entries last at most 7 days, so a window start
+minus 7 days bounds the scan). Only a changed old
 history (the streak summary's cache miss) reads the day_totals rollup as well.
 """
 
@@ -25,17 +25,23 @@ from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.compute import needed_range
 from app.domain.goals.queries import load_completed_tasks, load_goals
 from app.domain.goals.schemas import CompletedTask, GoalDef
-from app.domain.productivity.history import Gap, HistoryStamp, history_summary_cached, history_summary_from_cache
+from app.domain.productivity.history import (
+    Gap,
+    HistoryStamp,
+    history_summary_cached,
+    history_summary_from_cache,
+    summary_key,
+)
 from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
 from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
 from app.domain.tracking.reads import (
+    ENTRIES_ARRAYS_PG,
     ENTRIES_JSON_SQLITE,
-    ENTRIES_SQL,
     MAX_ENTRY,
     entries_bounds,
+    entries_from_arrays,
     entries_from_json,
-    entry_rows,
     load_entries,
 )
 from app.domain.tracking.schemas import EntryRow
@@ -126,8 +132,9 @@ _META_PG = (
     "(SELECT created_at FROM users WHERE id = :uid), "
     "(SELECT coalesce(json_agg(json_build_array(day, seconds)), '[]') FROM day_totals "
     "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), "
-    # The entries keep their own query here: asyncpg decodes their timestamps natively.
-    "NULL"
+    # The entries as arrays, which asyncpg decodes natively (timestamps included): one
+    # statement is one snapshot, so the read needs no transaction of its own either.
+    "e.* FROM (" + ENTRIES_ARRAYS_PG + ") e"
 )
 _META_SQL = {
     "sqlite": text(_META_SQLITE),
@@ -146,8 +153,8 @@ async def load_meta(
     gap_span: tuple[date, date] | None = None,
 ) -> Meta:
     """Projects, this week's goal, the goals with their target histories, the tasks
-    completed in [tasks_lo, tasks_hi), the history version and (on SQLite) the entries
-    overlapping `entries_span`, in ONE round trip (each database round trip costs more
+    completed in [tasks_lo, tasks_hi), the history version and the entries overlapping
+    `entries_span`, in ONE round trip (each database round trip costs more
     than these small results)."""
     dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
     if dialect not in _META_SQL:  # any other database: the plain queries
@@ -171,8 +178,9 @@ async def load_meta(
 
 
 def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date | None) -> Meta:
-    """The Meta of one row of the meta statement (entries and gap only when their spans were asked for)."""
-    projects_json, week_goal, goals_json, tasks_json, history_version, created_at, gap_json, entries_json = row
+    """The Meta of one row of the meta statement (entries and gap only when their spans were
+    asked for): the entries are its last column on SQLite (JSON), its last five on PostgreSQL (arrays)."""
+    projects_json, week_goal, goals_json, tasks_json, history_version, created_at, gap_json, *entry_columns = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
     targets: dict[int, list[tuple[date, float]]] = {}
@@ -197,7 +205,12 @@ def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date
     stamp = None
     if history_version is not None and created_at is not None:
         stamp = HistoryStamp(int(history_version), read_utc(created_at) or created_at)
-    entries = entries_from_json(entries_json, entries_lo) if entries_lo and entries_json is not None else None
+    entries = None
+    if entries_lo is not None and len(entry_columns) == 5:
+        ids, project_ids, starts, ends, billables = entry_columns
+        entries = entries_from_arrays(ids, project_ids, starts, ends, billables, entries_lo)
+    elif entries_lo is not None and entry_columns[0] is not None:
+        entries = entries_from_json(entry_columns[0], entries_lo)
     gap = None
     if gap_anchor is not None:
         days = {date.fromisoformat(str(day)[:10]): float(seconds) for day, seconds in _json_list(gap_json)}
@@ -259,6 +272,16 @@ def _plan(prefs: UserPrefs, now: datetime, period: int) -> _Plan:
     )
 
 
+def history_key(owner: str, history_version: int | None, prefs: UserPrefs, now: datetime) -> str | None:
+    """The key of the streak summary a cold stats call reads (whatever its period: they
+    share the summary before the earliest load start of any period, `_plan`'s anchor)
+    under `history_version` (None: unknown, no key)."""
+    if history_version is None:
+        return None
+    today = now.astimezone(get_zone(prefs.timezone)).date()
+    return summary_key(owner, history_version, prefs, load_start_date(today, MAX_PERIOD))
+
+
 async def load_inputs(
     db: AsyncSession,
     user_id: int,
@@ -289,7 +312,12 @@ async def load_inputs(
 
 
 async def load_inputs_fast(
-    reader: SqliteReader, user_id: int, prefs: UserPrefs, now: datetime, period: int
+    reader: SqliteReader,
+    user_id: int,
+    prefs: UserPrefs,
+    now: datetime,
+    period: int,
+    prefetched: tuple[str, bytes | None] | None = None,
 ) -> Inputs | None:
     """`load_inputs` on a SQLite file, with `sqlite3` on the calling thread (app/db/fastread.py):
     the one meta statement, without aiosqlite's thread hops, a database session, BEGIN and
@@ -313,38 +341,43 @@ async def load_inputs_fast(
     except sqlite3.Error:
         return None  # busy: the asynchronous path waits like every other query
     meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor)
-    return await _settled_inputs(meta, meta.entries, plan, user_id, prefs)
+    return await _settled_inputs(meta, plan, user_id, prefs, prefetched)
 
 
 async def _settled_inputs(
-    meta: Meta, entries: list[EntryRow] | None, plan: _Plan, user_id: int, prefs: UserPrefs
+    meta: Meta, plan: _Plan, user_id: int, prefs: UserPrefs, prefetched: tuple[str, bytes | None] | None
 ) -> Inputs | None:
     """The inputs of a fast read, or None when the read is not all it takes: the goals
-    reach before the entries read, a timer runs, or the cached streak summary misses."""
+    reach before the entries read, a timer runs, or the cached streak summary misses
+    (`prefetched`: the summary's key and the cache's answer, asked with the figures)."""
+    entries = meta.entries
     if entries is None or needed_range(meta.goals, plan.today)[0] < plan.first:
         return None
     if any(e.end is None for e in entries) or meta.gap is None:
         return None
-    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap)
+    history = await history_summary_from_cache(user_id, prefs, plan.load_start, meta.history, meta.gap, prefetched)
     if history is None:
         return None
     return Inputs(entries, history, meta.projects, meta.week_goal_hours, None, meta.goals, meta.completed_tasks)
 
 
 async def load_inputs_fast_pg(
-    reader: PgReader, user_id: int, prefs: UserPrefs, now: datetime, period: int
+    reader: PgReader,
+    user_id: int,
+    prefs: UserPrefs,
+    now: datetime,
+    period: int,
+    prefetched: tuple[str, bytes | None] | None = None,
 ) -> Inputs | None:
-    """`load_inputs_fast` on PostgreSQL: the meta statement and the window's entries with
-    asyncpg directly, in one read-only snapshot (app/db/fastread.py), without the ORM
-    session, its result processing, BEGIN and ROLLBACK. None in the same cases as on
-    SQLite (a timer runs, the streak summary's cache misses, goals reach further back);
-    the caller then takes `load_inputs`."""
+    """`load_inputs_fast` on PostgreSQL: the one meta statement with asyncpg directly
+    (app/db/fastread.py), without the ORM session, its result processing, BEGIN and
+    ROLLBACK. None in the same cases as on SQLite (a timer runs, the streak summary's
+    cache misses, goals reach further back); the caller then takes `load_inputs`."""
     plan = _plan(prefs, now, period)
-    meta_params = {
+    params = {
         "uid": user_id, "week": plan.monday, "tlo": plan.tasks_lo, "thi": plan.tasks_hi,
-        "ganchor": plan.anchor, "gbefore": plan.load_start,
+        "elo": plan.entries_lo - MAX_ENTRY, "ehi": plan.entries_hi, "ganchor": plan.anchor, "gbefore": plan.load_start,
     }
-    span = {"uid": user_id, "lo": plan.entries_lo - MAX_ENTRY, "hi": plan.entries_hi}
-    rows = await reader.read([(_META_PG, meta_params), (ENTRIES_SQL, span)])
-    meta = _meta_of(rows[0][0], None, plan.anchor)
-    return await _settled_inputs(meta, entry_rows(rows[1], plan.entries_lo), plan, user_id, prefs)
+    rows = await reader.read([(_META_PG, params)])
+    meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor)
+    return await _settled_inputs(meta, plan, user_id, prefs, prefetched)

@@ -100,11 +100,19 @@ class ProductivityService:
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
         key = _key(user, period, today.isoformat())
+        prefetched = None
         if key:
             cached = await cache_lib.get_bytes(key + ":gz" if gzip else key)
             if cached is not None:
                 return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
-            live = await cache_lib.get_bytes(key + ":live")
+            # A miss: the live part and the streak summary (under the history version read
+            # with the credential) in one round trip; the read below confirms the version.
+            hist_key = queries.history_key(user.cache_id, user.history_version, prefs, now) if self.reader else None
+            if hist_key is None:
+                live = await cache_lib.get_bytes(key + ":live")
+            else:
+                live, summary = await cache_lib.get_many_bytes([key + ":live", hist_key])
+                prefetched = (hist_key, summary)
             if live is not None:
                 # A timer runs: the completed part is cached, the live fields are re-derived
                 # for this `now` (docs/productivity.md, "Caching").
@@ -112,9 +120,9 @@ class ProductivityService:
                 return self._result(payload, gzip)
         fast = None
         if isinstance(self.reader, PgReader):
-            fast = await queries.load_inputs_fast_pg(self.reader, user.id, user.prefs(self.default_zone), now, period)
+            fast = await queries.load_inputs_fast_pg(self.reader, user.id, prefs, now, period, prefetched)
         elif self.reader is not None:
-            fast = await queries.load_inputs_fast(self.reader, user.id, user.prefs(self.default_zone), now, period)
+            fast = await queries.load_inputs_fast(self.reader, user.id, prefs, now, period, prefetched)
         if fast is not None:
             payload, base = self._figures(fast, user, period, now)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -84,6 +84,39 @@ def entries_from_json(raw: str | bytes, lo: datetime) -> list[EntryRow]:
             continue
         out.append(EntryRow(ident, project_id, start, end, bool(billable)))
     return out
+
+
+# The same rows as five parallel arrays inside a larger PostgreSQL statement (the stats
+# inputs read everything in one round trip, app/domain/productivity/queries.py), with the
+# parameters of `entries_bounds` and `:uid`: one aggregate pass over the covering index,
+# so the arrays share one order, and asyncpg decodes the arrays natively (timestamps
+# included) instead of building a record per row.
+ENTRIES_ARRAYS_PG = (
+    "SELECT array_agg(id), array_agg(project_id), array_agg(start_time), array_agg(end_time), "
+    "array_agg(billable) FROM time_entries WHERE user_id = :uid AND start_time >= :elo AND start_time < :ehi"
+)
+
+
+def entries_from_arrays(
+    ids: list[int] | None,
+    project_ids: list[int | None] | None,
+    starts: list[datetime] | None,
+    ends: list[datetime | None] | None,
+    billables: list[bool] | None,
+    lo: datetime,
+) -> list[EntryRow]:
+    """The rows of ENTRIES_ARRAYS_PG as `load_entries` returns them for the same [lo, hi)
+    (no row: the aggregates are NULL)."""
+    if not ids or project_ids is None or starts is None or ends is None or billables is None:
+        return []
+    if starts[0].tzinfo is not UTC:  # asyncpg decodes timestamptz as aware UTC; anything else is converted
+        starts = [s.astimezone(UTC) for s in starts]
+        ends = [e.astimezone(UTC) if e is not None else None for e in ends]
+    return [
+        EntryRow(ident, project_id, start, end, billable)
+        for ident, project_id, start, end, billable in zip(ids, project_ids, starts, ends, billables, strict=True)
+        if end is None or end > lo
+    ]
 
 
 # Answered from ix_time_entries_user_start_cover alone (no table row is read).
