@@ -179,7 +179,8 @@ class EntryLines:
         # Instants outside [first day, last day + 1) take the general code.
         self._ends = [*self._starts[1:], stored_text(covered)]
         self._shifts = [offset for _, offset in spans]
-        self._suffixes = [_suffix(offset) for offset in self._shifts]
+        # Cells and suffixes below carry the comma (or line break) that follows them in a line.
+        self._suffixes = [_suffix(offset) + "," for offset in self._shifts]
         self._grains = [_grain(offset) for offset in self._shifts]
         tables: dict[timedelta, dict[str, str]] = {}
         self._tables = [
@@ -189,8 +190,8 @@ class EntryLines:
         self._span = 0
         self._project_names: dict[int | None, str | None] = {None: None}
         self._task_names: dict[int | None, str | None] = {None: None}
-        self._project_cells: dict[int | None, str] = {None: ""}
-        self._task_cells: dict[int | None, str] = {None: ""}
+        self._project_cells: dict[int | None, str] = {None: ","}
+        self._task_cells: dict[int | None, str] = {None: ","}
         self._cells: dict[str, str] = {}
         self._tags: dict[Any, str] = {}
         self._odd = io.StringIO()
@@ -200,8 +201,8 @@ class EntryLines:
         """Project and task names by id."""
         self._project_names.update(projects)
         self._task_names.update(tasks)
-        self._project_cells.update((key, text_cell(name)) for key, name in projects.items())
-        self._task_cells.update((key, text_cell(name)) for key, name in tasks.items())
+        self._project_cells.update((key, text_cell(name) + ",") for key, name in projects.items())
+        self._task_cells.update((key, text_cell(name) + ",") for key, name in tasks.items())
 
     def _missing(self, rows: Iterable[Sequence[Any]]) -> MissingNames:
         projects, tasks = self._project_names, self._task_names
@@ -276,18 +277,20 @@ class EntryLines:
             duration = parse(e) - parse(s)
             notes_cell = cells.get(notes)
             if notes_cell is None:
-                notes_cell = cells[notes] = needs_cell(notes)
+                notes_cell = cells[notes] = needs_cell(notes) + ","
             outcome_cell = cells.get(outcome)
             if outcome_cell is None:
-                outcome_cell = cells[outcome] = needs_cell(outcome)
+                outcome_cell = cells[outcome] = needs_cell(outcome) + ","
             tags_cell = tag_cells.get(tags)
             if tags_cell is None:
-                tags_cell = tag_cells[tags] = _quoted(_tags_json(tags))
+                tags_cell = tag_cells[tags] = _quoted(_tags_json(tags)) + "\r\n"
+            # At most 30 parts (the trailing commas and line break come with the cached
+            # cells): CPython builds a longer f-string as a list and `''.join`s it.
             append(
-                f"{eid},{project_cell},{task_cell},{start_local}{start_rest}{suffix},{end_local}{end_rest}{end_suffix},"
+                f"{eid},{project_cell}{task_cell}{start_local}{start_rest}{suffix}{end_local}{end_rest}{end_suffix}"
                 f"{s[:10]}T{s[11:grain]}{start_rest}Z,{e[:10]}T{e[11:end_grain]}{end_rest}Z,"
                 f"{duration.days * 86_400 + duration.seconds if not duration.microseconds else _fraction(duration)},"
-                f"{'true' if billable else 'false'},{notes_cell},{outcome_cell},{tags_cell}\r\n"
+                f"{'true,' if billable else 'false,'}{notes_cell}{outcome_cell}{tags_cell}"
             )
         self._span = span
         return "".join(lines)
