@@ -118,13 +118,9 @@ async def _render_cards(
     """
     svc = service(request)
     now = datetime.now(UTC)
-    keys = {name: svc.fragment_key(user, period, name, now) for name in names}
-    wanted = [(name, key) for name, key in keys.items() if key]
-    rendered = {
-        name: body
-        for (name, _key), body in zip(wanted, await cache_lib.get_many_bytes([key for _, key in wanted]), strict=True)
-        if body is not None
-    }
+    keys = {name: key for name in names if (key := svc.fragment_key(user, period, name, now))}
+    found = await cache_lib.get_many_bytes(list(keys.values()))
+    rendered = {name: body for name, body in zip(keys, found, strict=True) if body is not None}
     missing = [name for name in names if name not in rendered]
     if not missing:
         return rendered, False
@@ -133,7 +129,7 @@ async def _render_cards(
     ctx = _context(request, result.decoded(), period, result.timer_running, sessions)
     for name in missing:
         rendered[name] = render_fragment(request, f"partials/productivity/{name}.html.j2", **ctx)
-    keep = {key: rendered[name] for name in missing if (key := keys.get(name))}
+    keep = {keys[name]: rendered[name] for name in missing if name in keys}
     if keep and not result.timer_running:
         await cache_lib.set_many_bytes(keep, cache_lib.STATS_TTL_SECONDS)
     return rendered, result.timer_running
@@ -155,10 +151,11 @@ class ProductivityPages(Controller):
         # Cached under the data version, like the figures: a repeated view reads no layout row.
         cards = await visible_cards_cached(request.app.state["sessionmaker"], current_user, "productivity")
         rendered, running = await _render_cards(request, current_user, days, cards)
-        ctx: dict[str, Any] = {"period": days, "periods": PERIODS, "timer_running": running, "cards": cards,
-               "poll_seconds": POLL_RUNNING if running else POLL_IDLE,
-               "card_html": {name: Markup(body.decode()) for name, body in rendered.items()}}
-        response = page(request, "pages/productivity.html.j2", **ctx)
+        card_html = {name: Markup(body.decode()) for name, body in rendered.items()}
+        response = page(
+            request, "pages/productivity.html.j2", period=days, periods=PERIODS, timer_running=running, cards=cards,
+            poll_seconds=POLL_RUNNING if running else POLL_IDLE, card_html=card_html,
+        )
         response.headers.update(VARY)
         return response
 

@@ -141,12 +141,16 @@ class ProductivityService:
             return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True)
         return StatsResult(payload=payload, raw=raw, timer_running=running)
 
+    def _key_at(self, user: CurrentUser, period: int, now: datetime, kind: str) -> str | None:
+        """`_key` of `kind` for the user's local date at `now`."""
+        today = now.astimezone(get_zone(user.prefs(self.default_zone).timezone)).date()
+        return _key(user, period, today.isoformat(), kind)
+
     def fragment_key(self, user: CurrentUser, period: int, name: str, now: datetime) -> str | None:
         """The key of a card rendered from `stats(user, period, now)`'s payload: the same data
         version, period and local date (None: not cached). Only a card rendered while no
         timer runs is stored, as only such a payload is (docs/productivity.md, "Caching")."""
-        today = now.astimezone(get_zone(user.prefs(self.default_zone).timezone)).date()
-        return _key(user, period, today.isoformat(), f"card-{name}")
+        return self._key_at(user, period, now, f"card-{name}")
 
     @staticmethod
     def _result(payload: StatsPayload, gzip: bool) -> StatsResult:
@@ -191,30 +195,31 @@ class ProductivityService:
             goals=progress,
         )
 
-    def _sessions_key(self, user: CurrentUser, period: int, now: datetime) -> str | None:
-        today = now.astimezone(get_zone(user.prefs(self.default_zone).timezone)).date()
-        return _key(user, period, today.isoformat(), "sessions")
-
     async def sessions_json(self, user: CurrentUser, period: int, now: datetime | None = None) -> bytes:
         """The insights as JSON: the cached bytes as they are (a warm call decodes and encodes
         nothing), else computed now (and kept, as `sessions` keeps them)."""
         now = now or datetime.now(UTC)
-        key = self._sessions_key(user, period, now)
+        key = self._key_at(user, period, now, "sessions")
         cached = await cache_lib.get_bytes(key) if key else None
         if cached is not None:
             return cached
-        return _stats_encoder.encode(await self.sessions(user, period, now))
+        return (await self._compute_sessions(user, period, now, key))[1]
 
     async def sessions(self, user: CurrentUser, period: int, now: datetime | None = None) -> SessionInsights:
         now = now or datetime.now(UTC)
+        key = self._key_at(user, period, now, "sessions")
+        cached = await cache_lib.get_bytes(key) if key else None
+        if cached is not None:
+            return _sessions_decoder.decode(cached)
+        return (await self._compute_sessions(user, period, now, key))[0]
+
+    async def _compute_sessions(
+        self, user: CurrentUser, period: int, now: datetime, key: str | None
+    ) -> tuple[SessionInsights, bytes]:
+        """The insights from the entries and their JSON, kept under `key` unless a timer runs."""
         prefs = user.prefs(self.default_zone)
-        today = now.astimezone(get_zone(prefs.timezone)).date()
-        key = self._sessions_key(user, period, now)
-        if key:
-            cached = await cache_lib.get_bytes(key)
-            if cached is not None:
-                return _sessions_decoder.decode(cached)
-        lo = local_day_start(today - timedelta(days=period - 1), get_zone(prefs.timezone))
+        zone = get_zone(prefs.timezone)
+        lo = local_day_start(now.astimezone(zone).date() - timedelta(days=period - 1), zone)
         entries = None
         if isinstance(self.reader, SqliteReader):
             entries = load_entries_with_outcome_fast(self.reader, user.id, lo, now)
@@ -222,6 +227,7 @@ class ProductivityService:
             async with self.open_db() as db:
                 entries = await load_entries(db, user.id, lo, now, with_outcome=True)
         result = compute_session_insights(entries=entries, prefs=prefs, now=now, period=period)
+        raw = _stats_encoder.encode(result)
         if key and not any(e.end is None for e in entries):
-            await cache_lib.set_bytes(key, _stats_encoder.encode(result), cache_lib.STATS_TTL_SECONDS)
-        return result
+            await cache_lib.set_bytes(key, raw, cache_lib.STATS_TTL_SECONDS)
+        return result, raw
