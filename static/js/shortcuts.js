@@ -167,10 +167,14 @@
   function makeDialog(id, label, cls) {
     var dialog = el('dialog', { id: id, 'class': 'ws-dialog ' + (cls || ''), role: 'dialog', 'aria-modal': 'true' });
     if (label) dialog.setAttribute('aria-label', label);
-    // Back to where the user was when the dialog closes.
+    // Back to where the user was when the dialog closes — unless focus has moved on already:
+    // the close event comes a task after Esc, so a shortcut pressed at once (`n` focusing the
+    // quick entry) must not have its focus taken back.
     var opener = null;
     dialog.addEventListener('close', function () {
-      if (opener && document.contains(opener)) opener.focus();
+      var current = document.activeElement;
+      var settled = current && current !== document.body && current !== opener && !dialog.contains(current);
+      if (opener && document.contains(opener) && !settled) opener.focus();
       opener = null;
     });
     dialog.openFrom = function () {
