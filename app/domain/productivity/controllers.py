@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -59,9 +60,10 @@ class ProductivityApi(Controller):
     ) -> Response[StatsPayload]:
         days = parse_period(period)
         gzip = "gzip" in request.headers.get("accept-encoding", "")
-        result = await service(request).stats(current_user, days, gzip=gzip)
+        result = await service(request).stats(current_user, days, gzip=gzip, defer_store=True)
         # The cached bytes go out as they are (gzip-compressed once, when cached): a warm
-        # call neither re-encodes nor re-compresses.
+        # call neither re-encodes nor re-compresses. A payload computed now is stored in
+        # the cache after the response is sent (a background task of this request).
         headers = {"Cache-Control": "private, no-store", "Vary": "Accept-Encoding"}
         if result.gzipped:
             headers["Content-Encoding"] = "gzip"
@@ -69,6 +71,7 @@ class ProductivityApi(Controller):
             content=result.raw,  # type: ignore[arg-type]  # pre-encoded StatsPayload
             media_type=MediaType.JSON,
             headers=headers,
+            background=BackgroundTask(result.store) if result.store is not None else None,
         )
 
 

@@ -12,6 +12,7 @@ running timer, and starting a timer is a write that changes the version.
 from __future__ import annotations
 
 import gzip as gzip_lib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -51,11 +52,17 @@ def parse_period(raw: str | None) -> int:
     return max(1, min(90, value))
 
 
+Store = Callable[[], Awaitable[None]]
+
+
 class StatsResult(msgspec.Struct):
     payload: StatsPayload | None
     raw: bytes
     timer_running: bool
     gzipped: bool = False
+    # With `stats(defer_store=True)`: the cache write of a payload computed now, for the
+    # caller to run after its response is sent (None: nothing to store).
+    store: Store | None = None
 
     def decoded(self) -> StatsPayload:
         if self.payload is not None:
@@ -76,6 +83,15 @@ def _key(user: CurrentUser, period: int, today: str, kind: str = "stats") -> str
     return cache_lib.stats_key(user.cache_id, user.data_version, period, today, kind)
 
 
+def _storing(values: dict[str, bytes]) -> Store:
+    """The cache write of `values` (under the stats TTL), to run now or after the response."""
+
+    async def store() -> None:
+        await cache_lib.set_many_bytes(values, cache_lib.STATS_TTL_SECONDS)
+
+    return store
+
+
 def _gzip(raw: bytes) -> bytes:
     return gzip_lib.compress(raw, compresslevel=6, mtime=0)
 
@@ -92,27 +108,34 @@ class ProductivityService:
         self.reader = reader
 
     async def stats(
-        self, user: CurrentUser, period: int, now: datetime | None = None, *, gzip: bool = False
+        self,
+        user: CurrentUser,
+        period: int,
+        now: datetime | None = None,
+        *,
+        gzip: bool = False,
+        defer_store: bool = False,
     ) -> StatsResult:
         """The payload, from the cache when fresh. With `gzip`, `raw` is the gzip-compressed
-        JSON (compressed once when stored, never per request)."""
+        JSON (compressed once when stored, never per request). With `defer_store`, a payload
+        computed now is not stored here: `store` of the result does it, and the caller runs
+        it once the response is sent (the answer does not wait for the cache's round trip)."""
         now = now or datetime.now(UTC)
         prefs = user.prefs(self.default_zone)
         today = now.astimezone(get_zone(prefs.timezone)).date()
         key = _key(user, period, today.isoformat())
         prefetched = None
         if key:
-            cached = await cache_lib.get_bytes(key + ":gz" if gzip else key)
+            # The payload, its live part and the streak summary (under the history version
+            # read with the credential; the read below confirms it) in one round trip: a
+            # miss needs the other two at once.
+            hist_key = queries.history_key(user.cache_id, user.history_version, prefs, now) if self.reader else None
+            wanted = [key + ":gz" if gzip else key, key + ":live"]
+            cached, live, *summary = await cache_lib.get_many_bytes(wanted if hist_key is None else [*wanted, hist_key])
             if cached is not None:
                 return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
-            # A miss: the live part and the streak summary (under the history version read
-            # with the credential) in one round trip; the read below confirms the version.
-            hist_key = queries.history_key(user.cache_id, user.history_version, prefs, now) if self.reader else None
-            if hist_key is None:
-                live = await cache_lib.get_bytes(key + ":live")
-            else:
-                live, summary = await cache_lib.get_many_bytes([key + ":live", hist_key])
-                prefetched = (hist_key, summary)
+            if hist_key is not None:
+                prefetched = (hist_key, summary[0])
             if live is not None:
                 # A timer runs: the completed part is cached, the live fields are re-derived
                 # for this `now` (docs/productivity.md, "Caching").
@@ -131,15 +154,19 @@ class ProductivityService:
         raw = _stats_encoder.encode(payload)
         running = payload.summary.active_timer is not None
         packed = _gzip(raw) if gzip or (key and not running) else b""
+        store: Store | None = None
         if key and not running:
-            await cache_lib.set_many_bytes({key: raw, key + ":gz": packed}, cache_lib.STATS_TTL_SECONDS)
+            store = _storing({key: raw, key + ":gz": packed})
         elif key and base is not None and not payload.goals:
             # Goals count the running timer live too; with goals defined the payload is
             # recomputed while a timer runs (docs/productivity.md, "Caching").
-            await cache_lib.set_bytes(key + ":live", _live_encoder.encode(base), cache_lib.STATS_TTL_SECONDS)
+            store = _storing({key + ":live": _live_encoder.encode(base)})
+        if store is not None and not defer_store:
+            await store()
+            store = None
         if gzip:
-            return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True)
-        return StatsResult(payload=payload, raw=raw, timer_running=running)
+            return StatsResult(payload=payload, raw=packed, timer_running=running, gzipped=True, store=store)
+        return StatsResult(payload=payload, raw=raw, timer_running=running, store=store)
 
     def _key_at(self, user: CurrentUser, period: int, now: datetime, kind: str) -> str | None:
         """`_key` of `kind` for the user's local date at `now`."""
