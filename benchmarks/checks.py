@@ -101,7 +101,7 @@ def _issue12(b: BackendRun, base: dict[str, Any]) -> list[Check]:
 
 def regression(b: BackendRun, base: dict[str, Any]) -> Check:
     """Issue 8: every route of the requests table, p95 against before — the baseline code
-    measured again in this run, case by case beside this code (benchmarks/then.py), or the
+    measured again in this run, in turns with this code (benchmarks/then.py), or the
     recorded figures when it could not be."""
     assert b.run is not None
     again = bool(b.run.before)

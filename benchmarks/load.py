@@ -73,40 +73,95 @@ def check(response: httpx.Response) -> None:
         raise HttpError(response.status_code, response.text[:300])
 
 
+@dataclass(frozen=True)
+class Side:
+    """One server and the case to measure on it."""
+
+    base: str
+    pid: int
+    case: Case
+
+
 async def run_case(base: str, pid: int, case: Case, throughput_seconds: float, budget: float, loader: str
                    ) -> Result:
-    result = Result(case)
+    return (await run_sides([Side(base, pid, case)], throughput_seconds, budget, loader))[0]
+
+
+async def run_sides(sides: list[Side], throughput_seconds: float, budget: float, loader: str) -> list[Result]:
+    """Each side's latency samples taken in turns — request i on every side before request
+    i + 1 on any — so that the machine's background load of any moment falls on every side
+    alike (issue 8's regression check compares two servers this way, benchmarks/then.py);
+    then each side's throughput run, one after the other."""
+    results = [Result(side.case) for side in sides]
+    live = list(range(len(sides)))
     try:
-        async with httpx.AsyncClient(base_url=base, headers=case.auth.headers, cookies=case.auth.cookies,
-                                     timeout=60) as client:
-            for i in range(3):  # connection, server-side caches; warm cases fill their cache key
-                check(await client.get(case.path(i)))
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(httpx.AsyncClient(
+                base_url=side.base, headers=side.case.auth.headers, cookies=side.case.auth.cookies, timeout=60))
+                for side in sides]
+            for k in list(live):
+                live = await _guard(results, live, k, _warm_up(clients[k], sides[k].case))
             started = time.perf_counter()
-            server_cpu = 0.0
-            for i in range(case.n):
-                if case.bump and case.bump_every and i % case.bump_every == 0:
-                    await case.bump()  # a write through the API; its time is not counted
-                cpu0 = cpu_seconds(pid) or 0.0
-                t0 = time.perf_counter()
-                response = await client.get(case.path(i))
-                elapsed = time.perf_counter() - t0
-                server_cpu += (cpu_seconds(pid) or 0.0) - cpu0
-                check(response)
-                result.samples.append(elapsed * 1000)
-                if time.perf_counter() - started > budget and len(result.samples) >= 20:
+            cpu = [0.0] * len(sides)
+            n = max((side.case.n for side in sides), default=0)
+            for i in range(n):
+                for k in list(live):
+                    side = sides[k]
+                    if i >= side.case.n:
+                        continue
+                    live = await _guard(results, live, k, _sample(clients[k], side, i, results[k], cpu, k))
+                if time.perf_counter() - started > budget and all(len(results[k].samples) >= 20 for k in live):
                     break  # a slow route: fewer samples, the run stays bounded
-            # Clock ticks are sampled, so the sum over many requests is a fair estimate.
-            result.server_cpu_ms = server_cpu / len(result.samples) * 1000
-        if case.throughput:
-            load = await measure_throughput(base, pid, case, throughput_seconds, loader)
-            result.rps, result.server_util, result.client_util = load.rps, load.server_util, load.client_util
-    except Unavailable as exc:
-        result.status = str(exc)
-    except HttpError as exc:
-        result.status, result.detail = str(exc), exc.body[:200]
+            for k in live:
+                # Clock ticks are sampled, so the sum over many requests is a fair estimate.
+                results[k].server_cpu_ms = cpu[k] / len(results[k].samples) * 1000
     except Exception as exc:
-        result.status = f"error: {type(exc).__name__}: {exc}"[:200]
-    return result
+        for k in live:
+            results[k].status = f"error: {type(exc).__name__}: {exc}"[:200]
+        return results
+    for k in live:
+        side = sides[k]
+        if not side.case.throughput:
+            continue
+        try:
+            load = await measure_throughput(side.base, side.pid, side.case, throughput_seconds, loader)
+        except Exception as exc:
+            results[k].status = f"error: {type(exc).__name__}: {exc}"[:200]
+            continue
+        results[k].rps, results[k].server_util, results[k].client_util = load.rps, load.server_util, load.client_util
+    return results
+
+
+async def _warm_up(client: httpx.AsyncClient, case: Case) -> None:
+    for i in range(3):  # connection, server-side caches; warm cases fill their cache key
+        check(await client.get(case.path(i)))
+
+
+async def _sample(client: httpx.AsyncClient, side: Side, i: int, result: Result, cpu: list[float], k: int) -> None:
+    case = side.case
+    if case.bump and case.bump_every and i % case.bump_every == 0:
+        await case.bump()  # a write through the API; its time is not counted
+    cpu0 = cpu_seconds(side.pid) or 0.0
+    t0 = time.perf_counter()
+    response = await client.get(case.path(i))
+    elapsed = time.perf_counter() - t0
+    cpu[k] += (cpu_seconds(side.pid) or 0.0) - cpu0
+    check(response)
+    result.samples.append(elapsed * 1000)
+
+
+async def _guard(results: list[Result], live: list[int], k: int, step: Awaitable[None]) -> list[int]:
+    """Run one side's step; a side whose route is missing or failing stops (its status says
+    why) while the others go on."""
+    try:
+        await step
+    except Unavailable as exc:
+        results[k].status = str(exc)
+    except HttpError as exc:
+        results[k].status, results[k].detail = str(exc), exc.body[:200]
+    else:
+        return live
+    return [j for j in live if j != k]
 
 
 class RawConnection:

@@ -21,6 +21,7 @@ from benchmarks.load import (
     Case,
     HttpError,
     Result,
+    Side,
     Unavailable,
     _ms,
     check,
@@ -28,6 +29,7 @@ from benchmarks.load import (
     make_bump,
     measure_throughput,
     run_case,
+    run_sides,
 )
 from benchmarks.server import momentum_bin, proc_status, reset_peak_rss
 
@@ -154,7 +156,7 @@ def request_cases(meta: dict[str, Any], quick: bool, bearer: dict[str, Auth], co
 
 @dataclass(frozen=True)
 class Twin:
-    """A second server to measure case by case beside the first (benchmarks/then.py)."""
+    """A second server to measure beside the first, request by request (benchmarks/then.py)."""
 
     base: str
     pid: int
@@ -163,7 +165,7 @@ class Twin:
 async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, loader: str,
                        forecast: tuple[int, int] | None = None, twin: Twin | None = None) -> HttpRun:
     """Every route on the server at `base`; with `twin`, each route of the requests table is
-    measured on the twin first, right before the same route here (HttpRun.before)."""
+    measured on the twin and here in turns, request by request (HttpRun.before; run_sides)."""
     load_before = load_average()
     users = meta["users"]
     tokens = {k: meta["tokens"][users[k]["email"]] for k in ("a", "b")}
@@ -191,9 +193,13 @@ async def measure_http(base: str, pid: int, meta: dict[str, Any], quick: bool, l
         times: dict[str, ServerTime] = {}
         for case in cases:
             if twin is not None and case.key in twins:
-                then = await run_case(twin.base, twin.pid, twins[case.key], seconds, budget, loader)
+                then, result = await run_sides([Side(twin.base, twin.pid, twins[case.key]), Side(base, pid, case)],
+                                               seconds, budget, loader)
                 before.append(then)
                 say(f"  {case.route} [{case.user}], baseline code: {_summary(then)}")
+                results.append(result)
+                say(f"  {case.route} [{case.user}]: {_summary(result)}")
+                continue
             started = await read_histograms(base) if case.key.startswith("forecast-") else None
             result = await run_case(base, pid, case, seconds, budget, loader)
             results.append(result)

@@ -123,7 +123,7 @@ def render(*, meta: dict[str, Any], info: dict[str, str], sqlite: BackendRun, pg
         *_load_warning([b for b in (sqlite, pg) if b is not None]),
         f"Every figure stands next to the figure before this round, as `before → now`. For the requests table "
         f"*before* is the code of commit {baseline['commit']} (the start of this round) measured again in this "
-        "run, on this machine, each route right before this code's (`benchmarks/then.py`: machines differ, so "
+        "run, on this machine, in turns with this code request by request (`benchmarks/then.py`: machines differ, so "
         "only figures of one machine compare); the figures recorded for it on "
         f"{baseline['date']} (SQLite; `benchmarks/baseline.json`) stand beside them in their own table. For the "
         "other tables *before* is that recorded run. On PostgreSQL + Redis there is no figure before; the "

@@ -6,8 +6,11 @@ workplace gives each session its own, and the same route's CPU per request has d
 by 2× between them), so comparing today's figures with those numbers measures the
 machines, not the code. The SQLite pass therefore also serves the baseline commit's own
 code (extracted with `git archive` into the run directory) on a second copy of the same
-dataset, and measures each route of the requests table on both servers, one after the
-other, case by case, so that both see the same machine and the same background load.
+dataset, and measures each route of the requests table on both servers in turns, request
+by request (`load.run_sides`: request i on the baseline, then on this code, then request
+i + 1), so that both see the same machine and the same background load of every moment;
+a burst of background work then lands on both alike instead of on whichever happened to
+run during it.
 The regression check compares those two; the recorded figures stay in the report beside
 them.
 
