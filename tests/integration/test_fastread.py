@@ -76,27 +76,37 @@ def test_pg_reader_reads_one_snapshot_read_only(app: Any, portal: Any, make_user
     assert portal.call(reader.one, "SELECT id FROM users WHERE id = :uid", {"uid": -1}) is None
 
 
-def test_entries_from_arrays_are_the_rows_load_entries_gives() -> None:
-    """The PostgreSQL stats read gets the window's entries as five arrays (one aggregate
-    pass): no row gives NULL arrays, entries ending by `lo` are dropped, and timestamps
-    in another offset come out in UTC."""
-    from datetime import UTC, datetime, timedelta, timezone
+def test_entries_from_pg_json_are_the_rows_load_entries_gives() -> None:
+    """The PostgreSQL stats read gets the window's entries as one JSON array: no row gives
+    NULL, entries ending by `lo` are dropped, timestamps in another offset (a server whose
+    TimeZone is not UTC) come out in UTC — also offsets with seconds, which RFC 3339
+    cannot hold — and an array already decoded by a JSON codec reads the same."""
+    import json
+    from datetime import UTC, datetime
 
-    from app.domain.tracking.reads import entries_from_arrays
+    from app.domain.tracking.reads import entries_from_pg_json
     from app.domain.tracking.schemas import EntryRow
 
     lo = datetime(2026, 11, 1, tzinfo=UTC)
-    assert entries_from_arrays(None, None, None, None, None, lo) == []
-    plus2 = timezone(timedelta(hours=2))
-    starts = [datetime(2026, 10, 31, 23, tzinfo=plus2), datetime(2026, 11, 1, 9, tzinfo=plus2),
-              datetime(2026, 11, 1, 12, tzinfo=plus2)]
-    ends = [datetime(2026, 11, 1, 2, tzinfo=plus2), datetime(2026, 11, 1, 10, tzinfo=plus2), None]
-    rows = entries_from_arrays([1, 2, 3], [None, 7, 7], starts, ends, [False, True, False], lo)
-    assert rows == [
-        EntryRow(2, 7, datetime(2026, 11, 1, 7, tzinfo=UTC), datetime(2026, 11, 1, 8, tzinfo=UTC), True),
+    assert entries_from_pg_json(None, lo) == []
+    rows = [
+        [1, None, "2026-10-31T23:00:00+02:00", "2026-11-01T02:00:00+02:00", False],
+        [2, 7, "2026-11-01T09:00:00.25+02:00", "2026-11-01T10:00:00+02:00", True],
+        [3, 7, "2026-11-01T10:00:00+00:00", None, False],
+    ]
+    expected = [
+        EntryRow(2, 7, datetime(2026, 11, 1, 7, 0, 0, 250_000, tzinfo=UTC), datetime(2026, 11, 1, 8, tzinfo=UTC), True),
         EntryRow(3, 7, datetime(2026, 11, 1, 10, tzinfo=UTC), None, False),
     ]
-    assert all(r.start.tzinfo is UTC for r in rows)
+    for raw in (json.dumps(rows), json.dumps(rows).encode(), rows):
+        got = entries_from_pg_json(raw, lo)
+        assert got == expected
+        assert all(r.start.tzinfo is UTC for r in got)
+    lmt = [[4, 1, "1921-11-01T09:00:00+00:19:32", "1921-11-01T10:00:00+00:19:32", False]]
+    assert entries_from_pg_json(json.dumps(lmt), datetime(1921, 1, 1, tzinfo=UTC)) == [
+        EntryRow(4, 1, datetime(1921, 11, 1, 8, 40, 28, tzinfo=UTC), datetime(1921, 11, 1, 9, 40, 28, tzinfo=UTC),
+                 False)
+    ]
 
 
 @pytest.mark.skipif(not EXTERNAL, reason="about PostgreSQL connections (this run is on SQLite)")

@@ -36,12 +36,12 @@ from app.domain.productivity.schemas import ActiveTimer, ProjectInfo
 from app.domain.productivity.streak import HistorySummary
 from app.domain.productivity.tally import load_start_date
 from app.domain.tracking.reads import (
-    ENTRIES_ARRAYS_PG,
+    ENTRIES_JSON_PG,
     ENTRIES_JSON_SQLITE,
     MAX_ENTRY,
     entries_bounds,
-    entries_from_arrays,
     entries_from_json,
+    entries_from_pg_json,
     load_entries,
 )
 from app.domain.tracking.schemas import EntryRow
@@ -132,9 +132,8 @@ _META_PG = (
     "(SELECT created_at FROM users WHERE id = :uid), "
     "(SELECT coalesce(json_agg(json_build_array(day, seconds)), '[]') FROM day_totals "
     "WHERE user_id = :uid AND day >= :ganchor AND day < :gbefore), "
-    # The entries as arrays, which asyncpg decodes natively (timestamps included): one
-    # statement is one snapshot, so the read needs no transaction of its own either.
-    "e.* FROM (" + ENTRIES_ARRAYS_PG + ") e"
+    # One statement is one snapshot, so the read needs no transaction of its own either.
+    + ENTRIES_JSON_PG
 )
 _META_SQL = {
     "sqlite": text(_META_SQLITE),
@@ -174,12 +173,14 @@ async def load_meta(
     params.update(ganchor=anchor.isoformat() if dialect == "sqlite" else anchor)
     params.update(gbefore=before.isoformat() if dialect == "sqlite" else before)
     row = (await db.execute(_META_SQL[dialect], params)).one()
-    return _meta_of(tuple(row), lo if entries_span else None, anchor if gap_span else None)
+    return _meta_of(
+        tuple(row), lo if entries_span else None, anchor if gap_span else None, pg=dialect == "postgresql"
+    )
 
 
-def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date | None) -> Meta:
+def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date | None, pg: bool = False) -> Meta:
     """The Meta of one row of the meta statement (entries and gap only when their spans were
-    asked for): the entries are its last column on SQLite (JSON), its last five on PostgreSQL (arrays)."""
+    asked for): the entries are its last column, JSON in SQLite's shape or PostgreSQL's (`pg`)."""
     projects_json, week_goal, goals_json, tasks_json, history_version, created_at, gap_json, *entry_columns = row
     projects = {int(p[0]): ProjectInfo(int(p[0]), p[1], p[2]) for p in _json_list(projects_json)}
     heads: dict[int, tuple[str, str, str, str, int | None]] = {}
@@ -206,9 +207,8 @@ def _meta_of(row: tuple[Any, ...], entries_lo: datetime | None, gap_anchor: date
     if history_version is not None and created_at is not None:
         stamp = HistoryStamp(int(history_version), read_utc(created_at) or created_at)
     entries = None
-    if entries_lo is not None and len(entry_columns) == 5:
-        ids, project_ids, starts, ends, billables = entry_columns
-        entries = entries_from_arrays(ids, project_ids, starts, ends, billables, entries_lo)
+    if entries_lo is not None and pg:
+        entries = entries_from_pg_json(entry_columns[0], entries_lo)
     elif entries_lo is not None and entry_columns[0] is not None:
         entries = entries_from_json(entry_columns[0], entries_lo)
     gap = None
@@ -379,5 +379,5 @@ async def load_inputs_fast_pg(
         "elo": plan.entries_lo - MAX_ENTRY, "ehi": plan.entries_hi, "ganchor": plan.anchor, "gbefore": plan.load_start,
     }
     rows = await reader.read([(_META_PG, params)])
-    meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor)
+    meta = _meta_of(rows[0][0], plan.entries_lo, plan.anchor, pg=True)
     return await _settled_inputs(meta, plan, user_id, prefs, prefetched)
