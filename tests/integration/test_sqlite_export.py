@@ -127,6 +127,10 @@ def test_rows_stored_in_another_text_shape_take_the_general_path(tmp_path: Path)
             # As an older writer (or a hand edit) might have left them: no fraction, a 'T'.
             await db.execute(text("UPDATE time_entries SET start_time = substr(start_time, 1, 19) WHERE id % 7 = 0"))
             await db.execute(text("UPDATE time_entries SET end_time = replace(end_time, ' ', 'T') WHERE id % 11 = 0"))
+            # The stored length with an offset in it (milliseconds, then '+00'): not the
+            # stored shape either, though 26 characters long with a space at 10.
+            await db.execute(text(
+                "UPDATE time_entries SET start_time = substr(start_time, 1, 23) || '+00' WHERE id % 13 = 0"))
             await db.commit()
         assert await _fast(sessions, user_id, zone) == await _general(sessions, user_id, zone)
 

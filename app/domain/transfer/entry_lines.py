@@ -255,7 +255,7 @@ class EntryLines:
                 raise self._missing(rows)
             if (
                 len(s) != _STORED_LENGTH or len(e) != _STORED_LENGTH or s[10] != " " or e[10] != " "
-                or s < first or e < s or e >= limit
+                or not s[20:].isdigit() or not e[20:].isdigit() or s < first or e < s or e >= limit
             ):
                 append(self._odd_line(row))
                 continue
