@@ -480,7 +480,7 @@ def test_repeated_call_is_served_without_touching_the_database(make_user: Any, c
 def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_queries: Any) -> None:
     """After a write, the figures' inputs (projects, week goal, goals, completed tasks, the
     history version of the cached streak summary and the window's entries) come in one
-    round trip, on SQLite and on PostgreSQL (the entries as arrays there). The credential's
+    round trip, on SQLite and on PostgreSQL (the entries as one JSON array). The credential's
     own read is not counted here."""
     u = make_user(timezone="Europe/Berlin")
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
@@ -497,6 +497,53 @@ def test_a_cold_call_reads_its_inputs_in_one_statement(make_user: Any, count_que
 
     assert len(reads) == 1, reads
     assert again == first
+
+
+def test_each_stats_call_asks_the_cache_once(app: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm call asks for the payload alone; the first call after a write (a new version:
+    most likely a miss) asks for the payload, its live part and the streak summary in one
+    round trip, and the payload it computes is stored for the next call (after its
+    response, on the JSON API). docs/productivity.md, "Caching"."""
+    from app.lib import cache as cache_lib
+
+    asked: list[list[str]] = []
+    real_one, real_many = cache_lib.get_bytes, cache_lib.get_many_bytes
+
+    async def one(key: str) -> bytes | None:
+        asked.append([key])
+        return await real_one(key)
+
+    async def many(keys: Any) -> list[bytes | None]:
+        asked.append(list(keys))
+        return await real_many(keys)
+
+    monkeypatch.setattr(cache_lib, "get_bytes", one)
+    monkeypatch.setattr(cache_lib, "get_many_bytes", many)
+    u = make_user(timezone="Europe/Berlin")
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    add_entry(u, end - timedelta(hours=1), end)
+    first = stats(u, "?period=30")
+
+    def stats_reads() -> list[list[str]]:
+        return [keys for keys in asked if keys[0].startswith("stats:")]
+
+    asked.clear()
+    assert stats(u, "?period=30") == first
+    assert len(stats_reads()) == 1 and len(stats_reads()[0]) == 1  # warm: the payload alone
+
+    assert u.api("PATCH", "/api/me", json={"standard_hours_per_day": 7}).status_code == 200
+    asked.clear()
+    after_write = stats(u, "?period=30")
+    reads = stats_reads()
+    assert len(reads) == 1, reads
+    # The payload, its live part and (where the inputs are read at the driver's level) the streak summary.
+    fast = app.state.get("sqlite_reader") or app.state.get("pg_reader")
+    assert reads[0][1] == reads[0][0].removesuffix(":gz") + ":live" and len(reads[0]) == (3 if fast else 2)
+    assert all(key.startswith("hist:") for key in reads[0][2:]), reads
+
+    asked.clear()
+    assert stats(u, "?period=30") == after_write  # stored by the call before
+    assert [len(keys) for keys in stats_reads()] == [1]
 
 
 def test_a_summary_asked_for_under_another_history_version_is_not_used(

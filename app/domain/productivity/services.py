@@ -83,11 +83,28 @@ def _key(user: CurrentUser, period: int, today: str, kind: str = "stats") -> str
     return cache_lib.stats_key(user.cache_id, user.data_version, period, today, kind)
 
 
-def _storing(values: dict[str, bytes]) -> Store:
-    """The cache write of `values` (under the stats TTL), to run now or after the response."""
+# The payload keys this instance stored or found in the cache lately: a hint of which
+# round trip a call needs (`stats`), never a truth — such a key may have expired since, and
+# a key another instance stored is not in it until this one finds it.
+_STORED_KEYS_LIMIT = 4096
+_stored_keys: dict[str, None] = {}
+
+
+def _remember(key: str) -> None:
+    if key not in _stored_keys:
+        if len(_stored_keys) >= _STORED_KEYS_LIMIT:
+            del _stored_keys[next(iter(_stored_keys))]  # the oldest
+        _stored_keys[key] = None
+
+
+def _storing(values: dict[str, bytes], remember: str | None = None) -> Store:
+    """The cache write of `values` (under the stats TTL), to run now or after the response;
+    `remember`: the payload key it stores (`_stored_keys`)."""
 
     async def store() -> None:
         await cache_lib.set_many_bytes(values, cache_lib.STATS_TTL_SECONDS)
+        if remember is not None:
+            _remember(remember)
 
     return store
 
@@ -126,13 +143,20 @@ class ProductivityService:
         key = _key(user, period, today.isoformat())
         prefetched = None
         if key:
-            # The payload, its live part and the streak summary (under the history version
-            # read with the credential; the read below confirms it) in one round trip: a
-            # miss needs the other two at once.
+            main = key + ":gz" if gzip else key
+            if key in _stored_keys:  # most likely a hit: the payload alone
+                cached = await cache_lib.get_bytes(main)
+                if cached is not None:
+                    return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
+                _stored_keys.pop(key, None)
+            # Most likely a miss (a write made a new version): the payload, its live part and
+            # the streak summary (under the history version read with the credential; the
+            # read below confirms it) in one round trip, as a miss needs the other two at once.
             hist_key = queries.history_key(user.cache_id, user.history_version, prefs, now) if self.reader else None
-            wanted = [key + ":gz" if gzip else key, key + ":live"]
+            wanted = [main, key + ":live"]
             cached, live, *summary = await cache_lib.get_many_bytes(wanted if hist_key is None else [*wanted, hist_key])
             if cached is not None:
+                _remember(key)
                 return StatsResult(payload=None, raw=cached, timer_running=False, gzipped=gzip)
             if hist_key is not None:
                 prefetched = (hist_key, summary[0])
@@ -156,7 +180,7 @@ class ProductivityService:
         packed = _gzip(raw) if gzip or (key and not running) else b""
         store: Store | None = None
         if key and not running:
-            store = _storing({key: raw, key + ":gz": packed})
+            store = _storing({key: raw, key + ":gz": packed}, remember=key)
         elif key and base is not None and not payload.goals:
             # Goals count the running timer live too; with goals defined the payload is
             # recomputed while a timer runs (docs/productivity.md, "Caching").
