@@ -13,7 +13,8 @@ import msgspec
 import pytest
 
 from app.domain.accounts.schemas import UserPrefs
-from app.domain.productivity.figures import LiveBase, compute_stats, compute_stats_and_base, overlay_live
+from app.domain.productivity.figures import compute_stats, compute_stats_and_base
+from app.domain.productivity.live import LiveBase, overlay_live
 from app.domain.productivity.schemas import ActiveTimer
 from app.domain.tracking.schemas import EntryRow
 

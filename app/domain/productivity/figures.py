@@ -11,7 +11,11 @@ It works in two stages:
    precomputed boundaries of `app.lib.time.LocalDays` / `LocalHours`;
 2. one small function per section of the payload turns those exact sums into
    figures, rounding each value once, on output (CONTRACT 4, "Rounding"): here,
-   the streak in `streak.py`, the rounding helpers in `rounding.py`.
+   the streak in `streak.py`, the insights in `insights.py`, the rounding helpers in
+   `app/lib/numbers.py`.
+
+While a timer runs, `compute_stats_and_base` also returns the `LiveBase` (`live.py`)
+that brings a cached payload's live fields up to a later `now`.
 
 docs/productivity.md explains every figure, the rounding and the streak options.
 """
@@ -22,20 +26,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
-import msgspec
-
 from app.domain.accounts.schemas import UserPrefs
 from app.domain.goals.schemas import GoalProgress
+from app.domain.productivity.insights import insights
+from app.domain.productivity.live import LiveBase
 from app.domain.productivity.schemas import (
     ActiveTimer,
     DailyItem,
     Focus,
     HeatmapCell,
-    Insight,
     ProjectInfo,
     ProjectItem,
     StatsPayload,
-    Streak,
     Summary,
     TopProject,
 )
@@ -46,11 +48,10 @@ from app.lib.numbers import (
     exact,
     hours_largest_remainder,
     percent_of,
-    round_half_up_int,
     round_ratio,
     to_hours,
 )
-from app.lib.time import US_PER_HOUR, US_PER_SECOND, get_zone, iso_monday, to_micros
+from app.lib.time import US_PER_HOUR, US_PER_SECOND, get_zone, to_micros
 
 __all__ = ["NEUTRAL_COLOR", "compute_stats"]
 
@@ -59,9 +60,6 @@ NO_PROJECT_NAME = "No project"
 OTHER_NAME = "Other"
 MAX_PROJECT_ITEMS = 8
 SHORT_SESSION_US = 5 * 60 * US_PER_SECOND  # sessions under 5 minutes leave the average
-WEEK_CHANGE_MIN_PERCENT = 5
-STREAK_INSIGHT_MIN_DAYS = 3
-MAX_INSIGHTS = 4
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _US_PER_MINUTE = 60 * US_PER_SECOND
@@ -263,59 +261,6 @@ def _heatmap(t: Tally, today: date, prefs: UserPrefs) -> list[HeatmapCell]:
     return cells
 
 
-def _insights(
-    t: Tally,
-    today: date,
-    period: int,
-    summary: Summary,
-    streak: Streak,
-    focus: Focus,
-    project_items: Sequence[ProjectItem],
-) -> list[Insight]:
-    """CONTRACT 4, insights: the five rules in order, the first 4 that apply."""
-    found: list[Insight] = []
-
-    this_week_us = sum(t.day_us[t.week_index :])
-    last_monday = t.days.index(iso_monday(today) - timedelta(days=7))
-    last_week_us = sum(t.day_us[last_monday : t.days.index(today - timedelta(days=7)) + 1])
-    change_us = this_week_us - last_week_us
-    if last_week_us > 0 and abs(change_us) * 100 >= WEEK_CHANGE_MIN_PERCENT * last_week_us:
-        value = round_half_up_int(100 * change_us, last_week_us)
-        direction = "more" if change_us > 0 else "less"
-        found.append(
-            Insight(
-                kind="week_change",
-                text=f"You tracked {abs(value)}% {direction} than last week by this point.",
-                value=value,
-            )
-        )
-
-    current = streak.current_streak
-    if current >= STREAK_INSIGHT_MIN_DAYS:
-        tail = "a new best!" if current == streak.longest_streak else "keep it going!"
-        found.append(Insight(kind="streak", text=f"{current}-day streak — {tail}", value=current))
-
-    hour = focus.most_productive_hour
-    if hour is not None:
-        found.append(Insight(kind="peak_hour", text=f"You focus best around {hour:02d}:00.", value=hour))
-
-    top = next((item for item in project_items if item.kind == "project"), None)
-    if top is not None:
-        span = "today" if period == 1 else f"in the last {period} days"
-        found.append(
-            Insight(
-                kind="top_project",
-                text=f"{top.name} took {top.percent}% of your time {span}.",
-                value=top.percent,
-            )
-        )
-
-    billable = summary.billable_percent_week
-    if billable > 0:
-        found.append(Insight(kind="billable", text=f"{billable}% of this week's time was billable.", value=billable))
-    return found[:MAX_INSIGHTS]
-
-
 # ---------------------------------------------------------------- the payload
 
 
@@ -349,44 +294,6 @@ def compute_stats(
         period=period, week_goal_hours=week_goal_hours, active_timer=active_timer, goals=goals,
         history_summary=history_summary,
     )[0]
-
-
-class LiveBase(msgspec.Struct, frozen=True):
-    """What a payload computed while a timer runs needs to be brought up to another `now`.
-
-    Every figure but the live ones counts completed entries only, so it stays right for as
-    long as the user's data version and today's date stay the same; the live fields are
-    re-derived from these exact sums (docs/productivity.md, "Caching").
-    """
-
-    payload: StatsPayload
-    today_us: int
-    week_us: int
-    today_start_us: int
-    week_start_us: int
-    grid_end_us: int
-    timer_start_us: int
-
-
-def overlay_live(base: LiveBase, now: datetime) -> StatsPayload:
-    """The cached payload with `active_timer` and `*_live_hours` as of `now` (exact, rounded once)."""
-    summary = base.payload.summary
-    timer = summary.active_timer
-    if timer is None:
-        return base.payload
-    now_us = to_micros(now)
-    live_today = max(0, min(now_us, base.grid_end_us) - max(base.timer_start_us, base.today_start_us))
-    live_week = max(0, min(now_us, base.grid_end_us) - max(base.timer_start_us, base.week_start_us))
-    elapsed = max(0, (now_us - base.timer_start_us) // US_PER_SECOND)
-    return msgspec.structs.replace(
-        base.payload,
-        summary=msgspec.structs.replace(
-            summary,
-            active_timer=msgspec.structs.replace(timer, elapsed_seconds=elapsed),
-            today_live_hours=to_hours(base.today_us + live_today),
-            week_live_hours=to_hours(base.week_us + live_week),
-        ),
-    )
 
 
 def compute_stats_and_base(
@@ -423,7 +330,7 @@ def compute_stats_and_base(
         focus=focus,
         projects=project_items,
         heatmap=_heatmap(t, today, prefs),
-        insights=_insights(t, today, period, summary, streak, focus, project_items),
+        insights=insights(t, today, period, summary, streak, focus, project_items),
         goals=list(goals),
     )
     running = next((e for e in entries if e.end is None), None)

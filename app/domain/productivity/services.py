@@ -23,7 +23,8 @@ from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.services import OpenSession
 from app.domain.goals.compute import goals_progress
 from app.domain.productivity import queries
-from app.domain.productivity.figures import LiveBase, compute_stats_and_base, overlay_live
+from app.domain.productivity.figures import compute_stats_and_base
+from app.domain.productivity.live import LiveBase, overlay_live
 from app.domain.productivity.schemas import StatsPayload
 from app.domain.productivity.sessions import SessionInsights, compute_session_insights
 from app.domain.tracking.reads import load_entries, load_entries_with_outcome_fast
