@@ -94,7 +94,7 @@ def ensure_dataset(data_dir: Path, others: int, regenerate: bool) -> tuple[Path,
     started = time.perf_counter()
     os.environ.update(MOMENTUM_ENV="development", MOMENTUM_DATABASE_URL=db_url(db_path),
                       MOMENTUM_CACHE_URL="mem://", MOMENTUM_TIMEZONE="UTC")
-    from app.cli import _alembic
+    from app.cli_db import _alembic
     from app.settings import Settings
 
     settings = Settings.from_env()
@@ -263,7 +263,7 @@ def prepare_run_copy(db_path: Path, run_dir: Path) -> Path:
     remove_db(target)
     shutil.copyfile(db_path, target)
     # A cached dataset may predate the newest migration: bring the copy to head.
-    from app.cli import _alembic
+    from app.cli_db import _alembic
     from app.settings import Settings
 
     _alembic(
@@ -278,7 +278,7 @@ def prepare_empty_db(run_dir: Path) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / "momentum.db"
     remove_db(target)
-    from app.cli import _alembic
+    from app.cli_db import _alembic
     from app.settings import Settings
 
     _alembic(

@@ -30,7 +30,7 @@ _counter = itertools.count()
 
 def _migrate(settings: Settings) -> None:
     """Bring the test database to head once (a file lock serialises xdist workers)."""
-    from app.cli import _alembic
+    from app.cli_db import _alembic
 
     lock_path = Path(tempfile.gettempdir()) / "momentum-test-migrate.lock"
     with open(lock_path, "w") as lock:

@@ -9,7 +9,7 @@ httptools (a third of a warm cached stats call); httptools has none. This subcla
 a header until it is complete — also when the bytes received while a head is incomplete
 pass that plus one read (asyncio reads at most 256 KiB at a time; a read may also hold the
 end of a pipelined request before it). So no more than about 320 KiB of a head is ever
-buffered. Used by `momentum serve` (app/cli.py).
+buffered. Used by `momentum serve` (app/cli_serve.py).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def live_server() -> Iterator[dict[str, Any]]:
 
 
 def _migrate(database_url: str) -> None:
-    from app.cli import _alembic
+    from app.cli_db import _alembic
     from app.settings import Settings
 
     _alembic(dataclasses.replace(Settings.from_env(), database_url=database_url)).upgrade("head")
@@ -110,7 +110,7 @@ def create_user(server: dict[str, Any], timezone: str = "UTC", demo_years: float
 async def _create_user(database_url: str, email: str, timezone: str, demo_years: float | None) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from app.cli import seed_demo
+    from app.cli_demo import seed_demo
     from app.db.config import create_engine, writing
     from app.domain.accounts import services as accounts
     from app.settings import Settings

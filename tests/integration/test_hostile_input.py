@@ -228,15 +228,15 @@ def test_productivity_page_with_a_non_integer_period_is_400(user: Any, period: s
 def test_serve_bounds_the_size_of_a_request_head(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    from app import cli
+    from app import cli_serve
 
     captured: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: captured.update(kw))
-    before = {name: os.environ.get(name) for name in cli._SERVE_ENV}
-    cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=8000, workers=1, quiet=True))
+    before = {name: os.environ.get(name) for name in cli_serve._SERVE_ENV}
+    cli_serve.cmd_serve(argparse.Namespace(host="127.0.0.1", port=8000, workers=1, quiet=True))
     # the server's own variables (metrics directory, instance name) do not leak into this process
-    assert {name: os.environ.get(name) for name in cli._SERVE_ENV} == before
-    assert captured["http"] == cli.HTTP_PROTOCOL == "app.lib.http_protocol:BoundedHttpToolsProtocol"
+    assert {name: os.environ.get(name) for name in cli_serve._SERVE_ENV} == before
+    assert captured["http"] == cli_serve.HTTP_PROTOCOL == "app.lib.http_protocol:BoundedHttpToolsProtocol"
 
 
 def _raw_exchange(port: int, head: bytes, chunk: int = 64 * 1024) -> tuple[bytes, int]:

@@ -677,7 +677,7 @@ def test_backup_restored_into_an_empty_account_gives_the_same_stats(make_user: A
 def test_demo_history_backup_restored_gives_the_same_stats(make_user: Any, new_client: Any, settings: Any) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from app.cli import seed_demo
+    from app.cli_demo import seed_demo
     from app.db.config import create_engine, writing
     from app.domain.accounts import services as accounts
     from app.domain.accounts.services import sign

@@ -95,8 +95,8 @@ def goal_hours(day: date) -> float:
 
 
 def demo_user(settings: Settings, new_client: Any, *, years: float, timezone: str = "Europe/Berlin") -> UserCtx:
-    """A user with a generated history (app.cli.seed_demo), an API token and a signed-in client."""
-    from app.cli import seed_demo
+    """A user with a generated history (app.cli_demo.seed_demo), an API token and a signed-in client."""
+    from app.cli_demo import seed_demo
     from app.domain.accounts import services as accounts
     from app.domain.accounts.services import sign
     from app.lib.signing import session_csrf_token

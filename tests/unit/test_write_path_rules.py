@@ -36,7 +36,7 @@ ROLLUPS = "app/db/rollups.py"
 
 # "path::Qualified.name" → why this place may commit by hand.
 COMMIT_EXCEPTIONS: dict[str, str] = {
-    "app/cli.py::_with_session": (
+    "app/cli_common.py::with_session": (
         "CLI commands (demo seeding, `momentum import`, user admin) run outside any request and own "
         "their session; the seeded data is a new user's, with no cached figures yet"
     ),
@@ -75,7 +75,7 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
 
 # "path::Qualified.name" → why this place may rebuild or refresh the rollup itself.
 ROLLUP_EXCEPTIONS: dict[str, str] = {
-    "app/cli.py::seed_demo": "the demo seeder bulk-inserts years of entries, then rebuilds the rollup once",
+    "app/cli_demo.py::seed_demo": "the demo seeder bulk-inserts years of entries, then rebuilds the rollup once",
     "app/domain/transfer/importing.py::ImportService._restore.restore": (
         "a restore runs inside one uow.write and rebuilds the whole rollup once after its bulk insert"
     ),
