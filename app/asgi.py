@@ -64,7 +64,8 @@ def _route_handlers() -> list[object]:
     from app.domain.productivity.controllers import InsightsApi, ProductivityApi, ProductivityPages
     from app.domain.rules.controllers import RulesApi
     from app.domain.rules.pages import RulesPages
-    from app.domain.transfer.controllers import TransferApi, TransferPages
+    from app.domain.transfer.controllers import TransferApi
+    from app.domain.transfer.pages import TransferPages
     from app.domain.workspace.controllers import WorkspaceApi
     from app.domain.workspace.home import HomePages
     from app.domain.workspace.pages import WorkspacePages, favicon

@@ -176,7 +176,7 @@ class World:
 
     def htmx_import(self, data: bytes, fmt: str) -> None:
         """The /import form with htmx: a background job; the test waits for the job itself."""
-        from app.domain.transfer import controllers as transfer
+        from app.domain.transfer import pages as transfer
 
         headers = {"HX-Request": "true", **self.u.csrf}
         r = self.u.browser().post("/import", files={"file": ("export.csv", data, "text/csv")},

@@ -55,7 +55,7 @@ COMMIT_EXCEPTIONS: dict[str, str] = {
         "staged import rows in chunks of 5,000, invisible until the final unit of work publishes them "
         "(docs/import-export.md): a short commit per chunk keeps the SQLite write lock short"
     ),
-    "app/domain/transfer/controllers.py::_release": (
+    "app/domain/transfer/controllers.py::release": (
         "ends the request session's read transaction before the import opens its own session "
         "(on SQLite the open BEGIN IMMEDIATE would hold the write lock); writes nothing"
     ),
@@ -101,7 +101,10 @@ WRITE_EXCEPTIONS: dict[str, str] = {
     ),
     "app/domain/transfer/jobs.py::*": "import job rows and staging cleanup: bookkeeping of the import lock",
     "app/domain/transfer/staging.py::*": (
-        "staging rows (invisible to every figure) and the final copy, which runs inside uow.write's transaction"
+        "staging rows (invisible to every figure) and their refs, written inside the final uow.write's transaction"
+    ),
+    "app/domain/transfer/staging_sql.py::copy_staged": (
+        "the final copy of the staged rows, which runs inside uow.write's transaction (staging.py, CsvImport.publish)"
     ),
     "app/domain/transfer/backup.py::*": "restoring a backup runs inside ImportService.run_import's transaction",
     "app/domain/rules/actions.py::*": (

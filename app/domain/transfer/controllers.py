@@ -1,15 +1,12 @@
-"""Import and export: the JSON/CSV API routes and the /import and /export pages.
+"""Import and export: the JSON/CSV API routes, and the steps of an upload's import that
+the /import page (pages.py) shares with them.
 
 Exports stream in constant memory from their own database session (the request's
-session is closed by the plugin as soon as the response starts). A browser import
-with htmx runs as a background job whose progress the page polls; without
-JavaScript the same form runs the import in the request and shows the result.
+session is closed by the plugin as soon as the response starts).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,8 +18,8 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Stream, Template
+from litestar.params import Body, FromQuery
+from litestar.response import Stream
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,15 +31,12 @@ from app.domain.transfer import jobs
 from app.domain.transfer.backup import backup_json_stream
 from app.domain.transfer.exporting import daily_csv_stream, entries_csv_stream
 from app.domain.transfer.importing import ImportService
-from app.domain.transfer.parsing import FORMAT_LABELS
 from app.domain.transfer.writer import ImportResult
 from app.lib.bounds import check_year
 from app.lib.csrf import settings_of
-from app.lib.errors import AppError, NotFoundError, ValidationError
-from app.lib.htmx import is_htmx, page
-from app.lib.time import all_timezones, get_zone, is_valid_timezone
+from app.lib.errors import ValidationError
+from app.lib.time import get_zone, is_valid_timezone
 
-log = logging.getLogger(__name__)
 CurrentUserDep = NamedDependency[CurrentUser]
 DB = NamedDependency[AsyncSession]
 MAX_UPLOAD = 256 * 1024 * 1024
@@ -80,11 +74,11 @@ def sessionmaker_of(request: Request[Any, Any, Any]) -> async_sessionmaker[Async
     return request.app.state["sessionmaker"]  # type: ignore[no-any-return]
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "on", "yes"}
 
 
-def _check_options(fmt: str, tz: str | None, user: CurrentUser, default_zone: str) -> str:
+def check_options(fmt: str, tz: str | None, user: CurrentUser, default_zone: str) -> str:
     if fmt not in FORMATS:
         raise ValidationError(f"must be one of {', '.join(FORMATS)}", field="format")
     zone = tz or user.zone_name(default_zone)
@@ -93,7 +87,7 @@ def _check_options(fmt: str, tz: str | None, user: CurrentUser, default_zone: st
     return zone
 
 
-async def _run_import(
+async def run_import(
     maker: async_sessionmaker[AsyncSession],
     user: CurrentUser,
     path: Path,
@@ -128,7 +122,7 @@ async def _run_import(
         path.unlink(missing_ok=True)
 
 
-async def _release(db_session: AsyncSession) -> None:
+async def release(db_session: AsyncSession) -> None:
     """End the request session's transaction before an import opens its own session.
 
     Resolving the caller reads through the request's session, which on a POST began a
@@ -138,7 +132,7 @@ async def _release(db_session: AsyncSession) -> None:
     await db_session.commit()
 
 
-async def _start(
+async def start(
     maker: async_sessionmaker[AsyncSession], user_id: int, upload: UploadFile
 ) -> tuple[ImportJob, Path]:
     """Take the user's import lock (a job; 409 when another import keeps running) and copy
@@ -157,7 +151,7 @@ async def _start(
     return job, path
 
 
-def _import_out(result: ImportResult) -> ImportOut:
+def import_out(result: ImportResult) -> ImportOut:
     return ImportOut(
         ok=not (result.errors and not result.written and not result.dry_run),
         created=result.created,
@@ -216,23 +210,23 @@ class TransferApi(Controller):
         data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
         settings = settings_of(request)
-        zone = _check_options(data.format, data.timezone or None, current_user, settings.timezone)
-        await _release(db_session)
+        zone = check_options(data.format, data.timezone or None, current_user, settings.timezone)
+        await release(db_session)
         maker = sessionmaker_of(request)
-        job, path = await _start(maker, current_user.id, data.file)
-        result = await _run_import(
+        job, path = await start(maker, current_user.id, data.file)
+        result = await run_import(
             maker,
             current_user,
             path,
             fmt=data.format,
             zone=zone,
-            dry_run=_truthy(data.dry_run),
-            skip_bad_rows=_truthy(data.skip_bad_rows),
+            dry_run=truthy(data.dry_run),
+            skip_bad_rows=truthy(data.skip_bad_rows),
             default_zone=settings.timezone,
             job=job,
-            apply_rules=_truthy(data.apply_rules),
+            apply_rules=truthy(data.apply_rules),
         )
-        out = _import_out(result)
+        out = import_out(result)
         if not out.ok:
             body = msgspec.structs.asdict(out)
             body["error"] = f"{len(out.errors)} row(s) have errors; nothing was imported"
@@ -302,173 +296,3 @@ class TransferApi(Controller):
     async def backup(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Stream:
         stream = _stream_with_session(sessionmaker_of(request), lambda s: backup_json_stream(s, current_user.id))
         return Stream(stream, media_type=MediaType.JSON, headers=_download("momentum-backup.json"))
-
-
-# ---------------------------------------------------------------- pages
-
-
-class ImportJobView(msgspec.Struct):
-    """What the import page shows of a job (its row in import_jobs, transfer/jobs.py)."""
-
-    state: str  # running | done | failed
-    rows: int = 0
-    bytes_read: int = 0
-    total_bytes: int = 0
-    error: str | None = None
-    result: ImportOut | None = None
-
-
-_result_decoder = msgspec.json.Decoder(ImportResult)
-_background: set[asyncio.Task[None]] = set()
-
-
-def _job_view(job: ImportJob) -> ImportJobView:
-    result = _import_out(_result_decoder.decode(job.result)) if job.result and job.state == "done" else None
-    return ImportJobView(job.state, job.rows, job.bytes_read, job.total_bytes, job.error, result)
-
-
-IMPORT_FIELD_LABELS = {"file": "Export file", "format": "Format", "timezone": "Time zone"}
-
-
-class TransferPages(Controller):
-    include_in_schema = False
-
-    def _import_page(
-        self,
-        request: Request[Any, Any, Any],
-        user: CurrentUser,
-        *,
-        errors: dict[str, str] | None = None,
-        form: dict[str, Any] | None = None,
-        result: ImportOut | None = None,
-        job_id: str | None = None,
-        status_code: int = 200,
-    ) -> Template:
-        return page(
-            request,
-            "pages/import.html.j2",
-            status_code=status_code,
-            errors=errors or {},
-            form=form or {"format": "auto", "timezone": user_zone(request, user)},
-            formats=[(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
-            timezones=all_timezones(),
-            result=result,
-            job_id=job_id,
-            job=None,
-        )
-
-    def _import_error(
-        self,
-        request: Request[Any, Any, Any],
-        user: CurrentUser,
-        exc: AppError,
-        values: dict[str, Any],
-        status_code: int = 422,
-        field: str | None = None,
-    ) -> Template:
-        """A refused import: the page with the error next to its field, or, for the htmx form
-        (which swaps #import-status), one small fragment naming the field — never a copy of
-        the page inside the status area."""
-        name = field or exc.field or "form"
-        if is_htmx(request):
-            label = IMPORT_FIELD_LABELS.get(name)
-            text = f"{label}: {exc.message}" if label else exc.message
-            return page(
-                request, "partials/transfer/import_error.html.j2", status_code=status_code, field=name, message=text
-            )
-        return self._import_page(request, user, errors={name: exc.message}, form=values, status_code=status_code)
-
-    @get("/import", name="transfer:import")
-    async def import_page(self, request: Request[Any, Any, Any], current_user: CurrentUserDep) -> Template:
-        return self._import_page(request, current_user)
-
-    @post("/import", name="transfer:import-submit", request_max_body_size=MAX_UPLOAD)
-    async def import_submit(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
-    ) -> Template:
-        settings = settings_of(request)
-        form = await request.form()
-        fmt, tz = str(form.get("format") or "auto"), str(form.get("timezone") or "")
-        dry_run, skip_bad_rows = _truthy(form.get("dry_run")), _truthy(form.get("skip_bad_rows"))
-        values: dict[str, Any] = {"format": fmt, "timezone": tz, "dry_run": dry_run, "skip_bad_rows": skip_bad_rows}
-        values["apply_rules"] = _truthy(form.get("apply_rules"))
-        upload = form.get("file")
-        try:
-            zone = _check_options(fmt, tz or None, current_user, settings.timezone)
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise ValidationError("choose a file to import", field="file")
-        except AppError as exc:
-            return self._import_error(request, current_user, exc, values)
-        await _release(db_session)
-        maker = sessionmaker_of(request)
-        try:
-            job, path = await _start(maker, current_user.id, upload)
-        except AppError as exc:
-            return self._import_error(request, current_user, exc, values, exc.status_code, field="file")
-        options: dict[str, Any] = {
-            "fmt": fmt,
-            "zone": zone,
-            "dry_run": dry_run,
-            "skip_bad_rows": skip_bad_rows,
-            "default_zone": settings.timezone,
-            "apply_rules": values["apply_rules"],
-        }
-        if is_htmx(request):
-            total = path.stat().st_size
-            await jobs.set_total(maker, job.id, total)
-            task = asyncio.create_task(self._job(maker, current_user, path, job, options))
-            _background.add(task)
-            task.add_done_callback(_background.discard)
-            return page(
-                request,
-                "partials/transfer/import_job.html.j2",
-                job_id=job.key,
-                job=ImportJobView(state="running", total_bytes=total),
-            )
-        try:
-            result = await _run_import(maker, current_user, path, job=job, **options)
-        except AppError as exc:
-            return self._import_page(
-                request, current_user, errors={exc.field or "form": exc.message}, form=values, status_code=422
-            )
-        out = _import_out(result)
-        return self._import_page(request, current_user, form=values, result=out, status_code=200 if out.ok else 422)
-
-    async def _job(
-        self,
-        maker: async_sessionmaker[AsyncSession],
-        user: CurrentUser,
-        path: Path,
-        job: ImportJob,
-        options: dict[str, Any],
-    ) -> None:
-        """A background import: its state lives in the job row (run_import ends it done or
-        failed; the reaper marks it failed if this process dies)."""
-        try:
-            await _run_import(maker, user, path, job=job, **options)
-        except AppError:
-            pass  # recorded in the job row by run_import
-        except Exception:  # the job must always end with a state the page can show
-            log.exception("import job %s failed", job.key)
-            await jobs.finish(maker, job.id, state="failed", error="the import failed unexpectedly")
-
-    @get("/import/jobs/{job_id:str}", name="transfer:import-job")
-    async def import_job(
-        self, request: Request[Any, Any, Any], job_id: FromPath[str], current_user: CurrentUserDep
-    ) -> Template:
-        job = await jobs.get(sessionmaker_of(request), current_user.id, job_id[:64])
-        if job is None:
-            raise NotFoundError("import job")
-        return page(request, "partials/transfer/import_job.html.j2", job_id=job.key, job=_job_view(job))
-
-    @get("/export", name="transfer:export")
-    async def export_page(
-        self, request: Request[Any, Any, Any], current_user: CurrentUserDep, db_session: DB
-    ) -> Template:
-        zone = get_zone(user_zone(request, current_user))
-        today = datetime.now(UTC).astimezone(zone).date()
-        count = await db_session.scalar(
-            select(func.count()).select_from(TimeEntry).where(TimeEntry.user_id == current_user.id)
-        )
-        # Both dates empty by default: empty means everything, as the page says (issue 9).
-        return page(request, "pages/export.html.j2", today=today, entry_count=count or 0)

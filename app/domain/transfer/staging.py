@@ -18,6 +18,9 @@ database"; issue 12 part 5).
 Times travel as integer microseconds (UTC) and are turned into the column's own format
 by the database in the final statement, so the final transaction does no per-row Python
 work. A dry run does steps 1 only.
+
+The statements of steps 2 and 3 are in staging_sql.py; what step 1 tallies (the names,
+the seconds per local day, the counts) in staging_tally.py.
 """
 
 from __future__ import annotations
@@ -25,101 +28,29 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
-from sqlalchemy import JSON, Table, and_, bindparam, cast, delete, exists, func, insert, literal_column, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import rollups
 from app.db.config import writing
-from app.db.models import ImportStaging, ImportStagingRef, Project, Task, TimeEntry, User
+from app.db.models import ImportStagingRef, Project, Task, TimeEntry, User
 from app.db.uow import Work, write
 from app.domain.tracking import validation as checks
 from app.domain.transfer import jobs
 from app.domain.transfer.parsing import MAX_ROW_ERRORS, ImportFileError, ParsedFile, RowError
+from app.domain.transfer.staging_sql import REFS, copy_staged, stage
+from app.domain.transfer.staging_tally import Days, Names, Stats
 from app.domain.transfer.writer import Catalog, ImportProgress, ImportResult, ImportRowError
 from app.lib.errors import ValidationError
-from app.lib.time import from_micros, get_zone, local_date, local_day_bounds, split_by_day, to_micros
+from app.lib.time import from_micros, to_micros
 
 CHUNK_ROWS: Final = 5000  # rows per staging transaction
 PROGRESS_EVERY: Final = 1000
-_US: Final = 1_000_000
-
-def cast_table(table: object) -> Table:
-    assert isinstance(table, Table)
-    return table
-
-
-_STAGING: Final = cast_table(ImportStaging.__table__)
-_REFS: Final = cast_table(ImportStagingRef.__table__)
 DbKey = tuple[int, int, int | None, str]  # start µs, end µs, project id, notes
-
-
-@dataclass
-class _Names:
-    """Projects and tasks named in the file, each given a small key (the staging rows carry keys)."""
-
-    projects: dict[str, int] = field(default_factory=dict)  # casefolded name -> key
-    project_rows: list[tuple[str, str | None]] = field(default_factory=list)  # key -> (name, client)
-    tasks: dict[tuple[int, str], int] = field(default_factory=dict)
-    task_rows: list[tuple[int, str]] = field(default_factory=list)  # key -> (project key, name)
-
-    def project(self, name: str, client: str | None) -> int:
-        folded = name.strip().casefold()
-        key = self.projects.get(folded)
-        if key is None:
-            key = self.projects[folded] = len(self.project_rows)
-            self.project_rows.append((name.strip(), client))
-        return key
-
-    def task(self, project_key: int, name: str) -> int:
-        folded = (project_key, name.strip().casefold())
-        key = self.tasks.get(folded)
-        if key is None:
-            key = self.tasks[folded] = len(self.task_rows)
-            self.task_rows.append((project_key, name.strip()))
-        return key
-
-
-class _Days:
-    """Seconds per local day of the rows staged, in the zone of the user's rollup: the final
-    transaction adds them to `day_totals` without reading the entries back. Entries are
-    mostly in time order, so the current day's bounds are kept and reused."""
-
-    def __init__(self, zone_name: str) -> None:
-        self.zone_name = zone_name
-        self._zone = get_zone(zone_name)
-        self.seconds: dict[date, float] = {}
-        self.exact = True  # every duration a whole number of seconds: sums are exact floats
-        self._day: date | None = None
-        self._lo = self._hi = 0
-
-    def add(self, start: datetime, end: datetime, start_us: int, end_us: int) -> None:
-        if (end_us - start_us) % _US:
-            self.exact = False
-        if not (self._lo <= start_us < self._hi):
-            self._day = local_date(start, self._zone)
-            lo, hi = local_day_bounds(self._day, self._zone)
-            self._lo, self._hi = to_micros(lo), to_micros(hi)
-        if end_us <= self._hi and self._day is not None:
-            self.seconds[self._day] = self.seconds.get(self._day, 0.0) + (end_us - start_us) / _US
-            return
-        for day, secs in split_by_day(start, end, self._zone):
-            self.seconds[day] = self.seconds.get(day, 0.0) + secs
-
-
-@dataclass
-class _Stats:
-    rows: int = 0
-    created: int = 0
-    duplicates: int = 0
-    errors: list[ImportRowError] = field(default_factory=list)
-    min_us: int | None = None
-    max_us: int | None = None
 
 
 class CsvImport:
@@ -147,13 +78,13 @@ class CsvImport:
         self._limit = now + checks.FUTURE_SLACK
         self._on_progress = on_progress
         self._apply_rules = apply_rules
-        self._names = _Names()
+        self._names = Names()
         self._existing_projects: dict[str, int] = {}
         self._existing_tasks: dict[tuple[int, str], int] = {}
         self._seen: set[tuple[int, int, int | None, str]] = set()
         self._tags: dict[tuple[str, ...], str | None] = {}  # raw tags -> JSON, None when invalid
-        self._days = _Days(rollup_zone)
-        self._stats = _Stats()
+        self._days = Days(rollup_zone)
+        self._stats = Stats()
         self._pending: list[dict[str, Any]] = []
         self._pending_keys: list[tuple[DbKey | None, int, int]] = []  # db key, start µs, end µs
         self._version = 0  # the user's data version when the duplicate checks began
@@ -302,7 +233,7 @@ class CsvImport:
         with writing():
             async with self._maker() as db:
                 if values:
-                    await _stage(db, values)
+                    await stage(db, values)
                 await jobs.heartbeat(db, self._job_id, rows=stats.rows, bytes_read=bytes_read)
                 await db.commit()  # a short transaction per chunk (see the module docstring)
 
@@ -356,12 +287,12 @@ class CsvImport:
             await w.db.execute(delete(ImportStagingRef).where(ImportStagingRef.job_id == job_id))
             if refs:
                 conn = await w.db.connection()
-                await conn.execute(_REFS.insert(), refs)
+                await conn.execute(REFS.insert(), refs)
             # No other write of the user since the duplicate checks (the version moved only
             # by this unit): nothing new to check against, so the copy skips the probe.
             recheck = w.data_version != self._version + 1
             last_id = await w.db.scalar(select(func.max(TimeEntry.id)).where(TimeEntry.user_id == self._user_id))
-            inserted = await _copy_staged(w.db, job_id, self._user_id, self._now, recheck=recheck)
+            inserted = await copy_staged(w.db, job_id, self._user_id, self._now, recheck=recheck)
             if self._apply_rules and inserted:
                 # Asked for: every imported entry is "saved" for the rules (docs/rules.md);
                 # under the user's lock, this user's ids above the old maximum are this copy's.
@@ -383,74 +314,3 @@ class CsvImport:
             return out
 
         return await write(db, self._user_id, work, source="import", now=self._now)
-
-
-_STAGE_COLUMNS: Final = ("job_id", "row", "start_us", "end_us", "project_key", "task_key", "billable", "notes",
-                          "outcome", "tags")
-_STAGE_SQLITE: Final = (
-    f"INSERT INTO import_staging ({', '.join(_STAGE_COLUMNS)}) VALUES ({', '.join('?' * len(_STAGE_COLUMNS))})"
-)
-
-
-async def _stage(db: AsyncSession, values: list[dict[str, Any]]) -> None:
-    """One executemany of plain values: on SQLite straight to the driver (every value is
-    already an int, bool or str: no type processing is needed), elsewhere Core."""
-    conn = await db.connection()
-    if conn.dialect.name == "sqlite":
-        rows = [tuple(v[c] for c in _STAGE_COLUMNS) for v in values]
-        await conn.exec_driver_sql(_STAGE_SQLITE, rows)
-    else:
-        await conn.execute(_STAGING.insert(), values)
-
-
-def _from_micros_sql(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """The database's own rendering of a UTC instant given as epoch microseconds: the format
-    DateTimeUTC stores (SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL: timestamptz)."""
-    name = column.compile(compile_kwargs={"literal_binds": True})
-    if dialect == "postgresql":
-        return literal_column(
-            f"(to_timestamp({name} / 1000000) + ({name} % 1000000) * interval '1 microsecond')"
-        )
-    return literal_column(
-        f"(strftime('%Y-%m-%d %H:%M:%S', {name} / 1000000, 'unixepoch') || printf('.%06d', {name} % 1000000))"
-    )
-
-
-async def _copy_staged(db: AsyncSession, job_id: int, user_id: int, now: datetime, *, recheck: bool) -> int:
-    """INSERT INTO time_entries SELECT … FROM import_staging: the job's rows that are not
-    (any longer) duplicates of a committed entry. Returns how many were inserted."""
-    dialect = db.bind.dialect.name if db.bind is not None else "sqlite"
-    s = _STAGING.alias("s")
-    p = _REFS.alias("p")
-    t = _REFS.alias("t")
-    te = cast_table(TimeEntry.__table__)
-    start = _from_micros_sql(s.c.start_us, dialect)
-    end = _from_micros_sql(s.c.end_us, dialect)
-    tags: ColumnElement[Any] = cast(s.c.tags, JSON) if dialect == "postgresql" else s.c.tags
-    stamp = bindparam("now", now, type_=TimeEntry.__table__.c.created_at.type)
-    duplicate = exists().where(
-        te.c.user_id == user_id,
-        te.c.start_time == start,
-        te.c.end_time == end,
-        te.c.project_id.is_not_distinct_from(p.c.ref_id),
-        te.c.notes == s.c.notes,
-    )
-    query = (
-        select(
-            bindparam("uid", user_id), p.c.ref_id, t.c.ref_id, start, end, s.c.billable, s.c.notes,
-            s.c.outcome, tags, stamp, stamp,
-        )
-        .select_from(
-            s.outerjoin(p, and_(p.c.job_id == s.c.job_id, p.c.kind == "p", p.c.key == s.c.project_key)).outerjoin(
-                t, and_(t.c.job_id == s.c.job_id, t.c.kind == "t", t.c.key == s.c.task_key)
-            )
-        )
-        .where(s.c.job_id == job_id)
-    )
-    if recheck:
-        query = query.where(~duplicate)
-    columns = ["user_id", "project_id", "task_id", "start_time", "end_time", "billable", "notes", "outcome",
-               "tags", "created_at", "updated_at"]
-    result = await db.execute(insert(te).from_select(columns, query))
-    return int(getattr(result, "rowcount", 0) or 0)
-
