@@ -29,12 +29,12 @@ async def seed_demo(
     """Create a user with a generated history; returns (user id, entry count)."""
     from app.db import rollups
     from app.db.models import Project, Task, TimeEntry
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts.signup import create_user
     from app.domain.tracking.demo import generate_demo
     from app.lib.time import get_zone
 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    user = await accounts.create_user(db, email=email, password=password, timezone=zone_name)
+    user = await create_user(db, email=email, password=password, timezone=zone_name)
     data = generate_demo(
         seed=seed, years=years, zone_name=zone_name, today=now.astimezone(get_zone(zone_name)).date(), now=now
     )

@@ -13,7 +13,7 @@ from app.cli_common import _settings, fail, with_session
 
 
 def cmd_users_create(args: argparse.Namespace) -> int:
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts.signup import create_user
     from app.lib.errors import AppError
     from app.lib.time import is_valid_timezone
 
@@ -25,7 +25,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def work(db: AsyncSession) -> int:
-        user = await accounts.create_user(
+        user = await create_user(
             db,
             email=args.email,
             password=password,

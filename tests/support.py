@@ -195,18 +195,20 @@ def hash_once(password: str) -> str:
 async def _create_user(settings: Settings, email: str, password: str, timezone: str | None,
                        hours: float) -> tuple[int, str, str]:
     from app.db.config import create_engine, writing
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts import signup
+    from app.domain.accounts.sessions import create_session
+    from app.domain.accounts.tokens import create_token
 
     engine = create_engine(settings)
     try:
         with writing():
             async with async_sessionmaker(engine, expire_on_commit=False)() as db:
                 digest = hash_once(password)
-                with mock.patch.object(accounts, "hash_password", lambda _: digest):
-                    user = await accounts.create_user(db, email=email, password=password, timezone=timezone,
-                                                      standard_hours_per_day=hours)
-                _, token = await accounts.create_token(db, user.id, "tests")
-                raw = await accounts.create_session(db, user.id)
+                with mock.patch.object(signup, "hash_password", lambda _: digest):
+                    user = await signup.create_user(db, email=email, password=password, timezone=timezone,
+                                                    standard_hours_per_day=hours)
+                _, token = await create_token(db, user.id, "tests")
+                raw = await create_session(db, user.id)
                 await db.commit()
                 return user.id, token, raw
     finally:
@@ -216,8 +218,7 @@ async def _create_user(settings: Settings, email: str, password: str, timezone: 
 @pytest.fixture()
 def make_user(settings: Settings, new_client: Any) -> Iterator[Any]:
     """make_user(timezone="Europe/Berlin") → a signed-in UserCtx with its own client."""
-    from app.domain.accounts.services import sign
-    from app.lib.signing import session_csrf_token
+    from app.lib.signing import session_csrf_token, sign
 
     def factory(timezone: str | None = "UTC", hours: float = 8.0, email: str | None = None) -> UserCtx:
         email = email or f"user-{uuid.uuid4().hex[:10]}-{next(_counter)}@example.com"

@@ -112,19 +112,19 @@ async def _create_user(database_url: str, email: str, timezone: str, demo_years:
 
     from app.cli_demo import seed_demo
     from app.db.config import create_engine, writing
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts import signup
     from app.settings import Settings
 
     engine = create_engine(dataclasses.replace(Settings.from_env(), database_url=database_url))
     digest = hash_once(PASSWORD)
     try:
-        with writing(), mock.patch.object(accounts, "hash_password", lambda _: digest):
+        with writing(), mock.patch.object(signup, "hash_password", lambda _: digest):
             async with async_sessionmaker(engine, expire_on_commit=False)() as db:
                 if demo_years:  # `momentum demo --years N --timezone Z` (its default seed, 42)
                     await seed_demo(db, email=email, password=PASSWORD, years=demo_years, seed=42, zone_name=timezone)
                 else:  # `momentum users create --timezone Z`
-                    await accounts.create_user(db, email=email, password=PASSWORD, timezone=timezone,
-                                               standard_hours_per_day=8.0)
+                    await signup.create_user(db, email=email, password=PASSWORD, timezone=timezone,
+                                             standard_hours_per_day=8.0)
                 await db.commit()
     finally:
         await engine.dispose()

@@ -74,7 +74,8 @@ def current_minute() -> int:
 
 def clear_rate_limits(portal: BlockingPortal, *, address: str | None = None, emails: tuple[str, ...] = ()) -> None:
     """Delete the rate-limit counters a test created (CONTRACT section 3 limits)."""
-    from app.domain.accounts.services import normalize_email, sha256
+    from app.domain.accounts.hashing import sha256
+    from app.domain.accounts.validation import normalize_email
     from app.lib.cache import delete_counter
 
     keys: list[str] = []

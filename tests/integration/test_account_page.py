@@ -26,8 +26,8 @@ from app.db.models import (
 )
 from app.db.ownership import owned_tables, owner_condition
 from app.domain.accounts import token_usage
-from app.domain.accounts.services import sha256, sign
-from app.lib.signing import session_csrf_token
+from app.domain.accounts.hashing import sha256
+from app.lib.signing import session_csrf_token, sign
 from tests.integration.helpers import clear_rate_limits, db_run, db_scalar
 from tests.integration.test_accounts import fresh_email, ip_client, login, register_form
 from tests.support import UserCtx, run
@@ -49,7 +49,7 @@ def another_browser(u: UserCtx, settings: Any, new_client: Any, agent: str = "Mo
         -> tuple[Any, str]:
     """A second browser signed in to `u` (a session of its own); returns (client, session id)."""
     from app.db.config import create_engine, writing
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts.sessions import create_session
 
     async def make() -> str:
         from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -58,7 +58,7 @@ def another_browser(u: UserCtx, settings: Any, new_client: Any, agent: str = "Mo
         try:
             with writing():
                 async with async_sessionmaker(engine, expire_on_commit=False)() as db:
-                    raw = await accounts.create_session(db, u.id, agent)
+                    raw = await create_session(db, u.id, agent)
                     await db.commit()
                     return raw
         finally:
@@ -161,7 +161,7 @@ def test_a_refused_password_change_says_why_next_to_the_field_and_changes_nothin
 
 def login_ok(u: UserCtx, password: str, settings: Any) -> bool:
     from app.db.models import User
-    from app.domain.accounts.services import verify_password
+    from app.domain.accounts.hashing import verify_password
 
     stored = db_scalar(settings, select(User.password_hash).where(User.id == u.id))
     return verify_password(stored, password)

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import ApiToken, User
-from app.domain.accounts.services import sha256, sign
+from app.domain.accounts.hashing import sha256
+from app.lib.signing import sign
 from tests.integration.helpers import (
     clear_rate_limits,
     current_minute,
@@ -581,13 +582,13 @@ def test_list_tokens_shows_the_callers_tokens_without_secrets(make_user: Any) ->
 
 
 def test_delete_token_revokes_it(make_user: Any, settings: Any, new_client: Any) -> None:
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts.tokens import create_token
     from tests.integration.helpers import db_run
 
     u = make_user()
 
     async def second_token(db: Any) -> tuple[int, str]:
-        token, raw = await accounts.create_token(db, u.id, "to revoke")
+        token, raw = await create_token(db, u.id, "to revoke")
         return token.id, raw
 
     token_id, raw = db_run(settings, second_token)

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from app.db.models import ApiToken
 from app.domain.accounts import token_usage
-from app.domain.accounts.services import sha256
+from app.domain.accounts.hashing import sha256
 from app.lib.signing import session_csrf_token, unsign
 from tests.integration.helpers import db_run, db_scalar, with_client_address
 from tests.integration.test_accounts import CSRF, csrf_cookie, fresh_email, ip_client, login, register_form

@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from app.domain.accounts.services import sign
-from app.lib.signing import session_csrf_token
+from app.lib.signing import session_csrf_token, sign
 
 UNAUTHORIZED = {"ok": False, "error": "authentication required"}
 ENTRY = {"start_time": "2026-11-02T09:00:00Z", "end_time": "2026-11-02T10:00:00Z"}

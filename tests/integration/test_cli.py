@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.cli import main
 from app.db.models import User
-from app.domain.accounts.services import verify_password
+from app.domain.accounts.hashing import verify_password
 from tests.integration.helpers import db_all, db_scalar
 
 

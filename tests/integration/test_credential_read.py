@@ -15,8 +15,9 @@ from sqlalchemy import update
 
 from app.db.fastread import SqliteReader
 from app.db.models import User, UserSession
-from app.domain.accounts import services as accounts
 from app.domain.accounts.credentials import PgCredentialReader, SqliteCredentialReader
+from app.domain.accounts.hashing import sha256
+from app.domain.accounts.user_lookup import user_for_credential
 from tests.integration.helpers import db_run
 from tests.support import EXTERNAL
 
@@ -33,7 +34,7 @@ def _reader(app: Any) -> Any:
 def _read(app: Any, portal: Any, kind: str, raw: str, fast: bool) -> Any:
     maker = app.state["sessionmaker"]
     reader = _reader(app) if fast else None
-    return portal.call(accounts.user_for_credential, kind, raw, maker, reader)
+    return portal.call(user_for_credential, kind, raw, maker, reader)
 
 
 def _both(app: Any, portal: Any, kind: str, raw: str) -> tuple[Any, Any]:
@@ -81,7 +82,7 @@ def test_expired_session_and_unknown_credentials_are_refused(
     assert _both(app, portal, "t", "mtm_nonexistent") == (None, None)
     assert _both(app, portal, "s", "no-such-session") == (None, None)
     past = datetime.now(UTC) - timedelta(seconds=1)
-    digest = accounts.sha256(u.session_raw)
+    digest = sha256(u.session_raw)
     _execute(settings, update(UserSession).where(UserSession.token_hash == digest).values(expires_at=past))
     assert _both(app, portal, "s", u.session_raw) == (None, None)
     assert u.client.get("/api/me").status_code == 401

@@ -103,7 +103,7 @@ ALL_CASES = API_CASES + FORM_CASES
 
 
 def build_world(u: Any, settings: Any, case: Case) -> World:
-    from app.domain.accounts import services as accounts
+    from app.domain.accounts.tokens import create_token
 
     project = u.api("POST", "/api/projects", json={"name": "Alpha"}).json()["id"]
     task = u.api("POST", "/api/tasks", json={"project_id": project, "name": "Do it"}).json()["id"]
@@ -112,7 +112,7 @@ def build_world(u: Any, settings: Any, case: Case) -> World:
     assert u.api("PUT", f"/api/weekly-goals/{WEEK}", json={"target_hours": 10}).status_code == 200
 
     async def spare_token(db: Any) -> int:
-        token, _ = await accounts.create_token(db, u.id, "spare")
+        token, _ = await create_token(db, u.id, "spare")
         return int(token.id)
 
     w = World(u, project, task, entry, db_run(settings, spare_token))

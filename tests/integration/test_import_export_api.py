@@ -679,8 +679,9 @@ def test_demo_history_backup_restored_gives_the_same_stats(make_user: Any, new_c
 
     from app.cli_demo import seed_demo
     from app.db.config import create_engine, writing
-    from app.domain.accounts import services as accounts
-    from app.domain.accounts.services import sign
+    from app.domain.accounts.sessions import create_session
+    from app.domain.accounts.tokens import create_token
+    from app.lib.signing import sign
 
     email = f"demo-{uuid.uuid4().hex[:10]}@example.com"
 
@@ -691,8 +692,8 @@ def test_demo_history_backup_restored_gives_the_same_stats(make_user: Any, new_c
                 async with async_sessionmaker(engine, expire_on_commit=False)() as db:
                     user_id, _ = await seed_demo(db, email=email, password="demo password 1", years=1, seed=7,
                                                  zone_name="America/New_York")
-                    _, token = await accounts.create_token(db, user_id, "tests")
-                    raw = await accounts.create_session(db, user_id)
+                    _, token = await create_token(db, user_id, "tests")
+                    raw = await create_session(db, user_id)
                     await db.commit()
                     return user_id, token, raw
         finally:

@@ -97,17 +97,17 @@ def goal_hours(day: date) -> float:
 def demo_user(settings: Settings, new_client: Any, *, years: float, timezone: str = "Europe/Berlin") -> UserCtx:
     """A user with a generated history (app.cli_demo.seed_demo), an API token and a signed-in client."""
     from app.cli_demo import seed_demo
-    from app.domain.accounts import services as accounts
-    from app.domain.accounts.services import sign
-    from app.lib.signing import session_csrf_token
+    from app.domain.accounts.sessions import create_session
+    from app.domain.accounts.tokens import create_token
+    from app.lib.signing import session_csrf_token, sign
 
     email = f"demo-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct horse battery"
 
     async def work(db: AsyncSession) -> tuple[int, str, str]:
         user_id, _ = await seed_demo(db, email=email, password=password, years=years, seed=7, zone_name=timezone)
-        _, token = await accounts.create_token(db, user_id, "tests")
-        raw = await accounts.create_session(db, user_id)
+        _, token = await create_token(db, user_id, "tests")
+        raw = await create_session(db, user_id)
         return user_id, token, raw
 
     user_id, token, raw = db_run(settings, work)
@@ -555,7 +555,7 @@ def test_a_summary_asked_for_under_another_history_version_is_not_used(
     planted under the credential's version must not reach the figures."""
     import msgspec
 
-    from app.domain.accounts.services import user_for_credential
+    from app.domain.accounts.user_lookup import user_for_credential
     from app.domain.productivity import queries
     from app.domain.productivity.services import ProductivityService
     from app.domain.productivity.streak import HistorySummary

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from app.db.models import TimeEntry
-from app.domain.accounts import services as accounts
+from app.domain.accounts.hashing import hash_password, verify_password
+from app.domain.accounts.validation import (
+    validate_email,
+    validate_password,
+    validate_standard_hours,
+    validate_streak_min,
+    validate_timezone,
+    validate_working_days,
+)
 from app.domain.goals import weekly as weekly_svc
 from app.domain.tracking import entries as entry_svc
 from app.domain.tracking import projects as project_svc
@@ -15,6 +23,7 @@ from app.domain.tracking import validation as checks
 from app.domain.tracking.pages import parse_local_datetime, parse_tags
 from app.lib.errors import ValidationError
 from app.lib.htmx import safe_target
+from app.lib.signing import sign, unsign
 
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 
@@ -220,84 +229,84 @@ def test_safe_next_only_follows_local_paths(target: str | None, expected: str) -
 
 
 def test_validate_email_normalises_case_and_spaces() -> None:
-    assert accounts.validate_email("  Ada.Lovelace@Example.COM ") == "ada.lovelace@example.com"
+    assert validate_email("  Ada.Lovelace@Example.COM ") == "ada.lovelace@example.com"
 
 
 @pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "ada@localhost", "ada lovelace@example.com",
                                    "a@" + "x" * 320 + ".com"])
 def test_validate_email_rejects(email: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_email(email)
+        validate_email(email)
     assert error_of(exc) == ("email", "must be a valid email address")
 
 
 def test_validate_password_bounds() -> None:
-    assert accounts.validate_password("x" * 8) == "x" * 8
-    assert accounts.validate_password("x" * 1024) == "x" * 1024
+    assert validate_password("x" * 8) == "x" * 8
+    assert validate_password("x" * 1024) == "x" * 1024
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_password("x" * 7)
+        validate_password("x" * 7)
     assert error_of(exc) == ("password", "must be at least 8 characters")
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_password("x" * 1025)
+        validate_password("x" * 1025)
     assert error_of(exc) == ("password", "must be at most 1024 characters")
 
 
 def test_validate_timezone() -> None:
-    assert accounts.validate_timezone("America/New_York") == "America/New_York"
-    assert accounts.validate_timezone(None) is None
-    assert accounts.validate_timezone("") is None
+    assert validate_timezone("America/New_York") == "America/New_York"
+    assert validate_timezone(None) is None
+    assert validate_timezone("") is None
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_timezone("", required=True)
+        validate_timezone("", required=True)
     assert error_of(exc) == ("timezone", "is required")
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_timezone("Europe/Atlantis")
+        validate_timezone("Europe/Atlantis")
     assert error_of(exc) == ("timezone", "'Europe/Atlantis' is not an IANA time zone (e.g. Europe/Berlin)")
 
 
 @pytest.mark.parametrize("hours", [0.25, 8, 24])
 def test_validate_standard_hours_accepts(hours: float) -> None:
-    assert accounts.validate_standard_hours(hours) == float(hours)
+    assert validate_standard_hours(hours) == float(hours)
 
 
 @pytest.mark.parametrize("hours", [0, -1, 24.01, True])
 def test_validate_standard_hours_rejects(hours: float) -> None:
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_standard_hours(hours)
+        validate_standard_hours(hours)
     assert error_of(exc) == ("standard_hours_per_day", "must be more than 0 and at most 24")
 
 
 def test_validate_working_days_sorts_and_deduplicates() -> None:
-    assert accounts.validate_working_days([7, 1, 3, 1]) == [1, 3, 7]
-    assert accounts.validate_working_days([]) == []
+    assert validate_working_days([7, 1, 3, 1]) == [1, 3, 7]
+    assert validate_working_days([]) == []
 
 
 @pytest.mark.parametrize("days", [[0], [8], [1, True], [1.0]])
 def test_validate_working_days_rejects(days: list[object]) -> None:
     with pytest.raises(ValidationError) as exc:
-        accounts.validate_working_days(days)  # type: ignore[arg-type]
+        validate_working_days(days)  # type: ignore[arg-type]
     assert error_of(exc) == ("working_days", "must be ISO weekdays 1 (Monday) to 7 (Sunday)")
 
 
 def test_validate_streak_min_bounds() -> None:
-    assert accounts.validate_streak_min(0) == 0
-    assert accounts.validate_streak_min(1440) == 1440
+    assert validate_streak_min(0) == 0
+    assert validate_streak_min(1440) == 1440
     for bad in (-1, 1441, True):
         with pytest.raises(ValidationError) as exc:
-            accounts.validate_streak_min(bad)
+            validate_streak_min(bad)
         assert error_of(exc) == ("streak_min_minutes", "must be a whole number of minutes from 0 to 1440")
 
 
 def test_passwords_are_hashed_with_argon2id_and_verified() -> None:
-    digest = accounts.hash_password("correct horse")
+    digest = hash_password("correct horse")
     assert digest.startswith("$argon2id$")
-    assert accounts.verify_password(digest, "correct horse")
-    assert not accounts.verify_password(digest, "wrong horse")
-    assert not accounts.verify_password("not a hash", "correct horse")
+    assert verify_password(digest, "correct horse")
+    assert not verify_password(digest, "wrong horse")
+    assert not verify_password("not a hash", "correct horse")
 
 
 def test_signed_session_values_round_trip_and_reject_tampering() -> None:
-    signed = accounts.sign("k" * 32, "session-id")
-    assert accounts.unsign("k" * 32, signed) == "session-id"
-    assert accounts.unsign("other-key-000000", signed) is None
-    assert accounts.unsign("k" * 32, "session-ie" + signed[len("session-id"):]) is None
-    assert accounts.unsign("k" * 32, "no-signature") is None
+    signed = sign("k" * 32, "session-id")
+    assert unsign("k" * 32, signed) == "session-id"
+    assert unsign("other-key-000000", signed) is None
+    assert unsign("k" * 32, "session-ie" + signed[len("session-id"):]) is None
+    assert unsign("k" * 32, "no-signature") is None

@@ -79,7 +79,7 @@ ROLLUP_EXCEPTIONS: dict[str, str] = {
     "app/domain/transfer/importing.py::ImportService._restore.restore": (
         "a restore runs inside one uow.write and rebuilds the whole rollup once after its bulk insert"
     ),
-    "app/domain/accounts/services.py::update_settings": (
+    "app/domain/accounts/user_settings.py::update_settings": (
         "a time-zone change moves every local day: the whole rollup is rebuilt inside the settings "
         "unit of work (rollups.py module doc)"
     ),
@@ -87,14 +87,14 @@ ROLLUP_EXCEPTIONS: dict[str, str] = {
 
 # "path::Qualified.name" (or "path::*" for a whole module) → why it writes outside a unit of work.
 WRITE_EXCEPTIONS: dict[str, str] = {
-    "app/domain/accounts/services.py::create_user": (
+    "app/domain/accounts/signup.py::create_user": (
         "sign-up: the user row itself, before there is a user to lock; no figures exist yet"
     ),
-    "app/domain/accounts/services.py::sign_up": "a new account (no data of a user exists yet to serialise against)",
-    "app/domain/accounts/services.py::create_session": "a login session (credentials, not data any figure shows)",
-    "app/domain/accounts/services.py::end_session": "logout (credentials, not data any figure shows)",
-    "app/domain/accounts/services.py::create_token": "an API token (credentials, not data any figure shows)",
-    "app/domain/accounts/services.py::delete_token": "revoking an API token (credentials only)",
+    "app/domain/accounts/signup.py::sign_up": "a new account (no data of a user exists yet to serialise against)",
+    "app/domain/accounts/sessions.py::create_session": "a login session (credentials, not data any figure shows)",
+    "app/domain/accounts/sessions.py::end_session": "logout (credentials, not data any figure shows)",
+    "app/domain/accounts/tokens.py::create_token": "an API token (credentials, not data any figure shows)",
+    "app/domain/accounts/tokens.py::delete_token": "revoking an API token (credentials only)",
     "app/domain/transfer/writer.py::*": (
         "the import's catalog and batched entry writer run inside ImportService.run_import's own "
         "transaction (see COMMIT_EXCEPTIONS)"

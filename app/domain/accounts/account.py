@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import ImportJob, User, UserSession
 from app.db.ownership import delete_user_rows
 from app.db.uow import unit_of_work
-from app.domain.accounts import services as accounts
+from app.domain.accounts.hashing import hash_password, sha256
+from app.domain.accounts.login import authenticate
+from app.domain.accounts.validation import validate_password
 from app.lib.errors import AuthError, ConflictError, ValidationError
 
 
@@ -21,7 +23,7 @@ async def check_password(db: AsyncSession, email: str, password: str, client_ip:
     as a failed attempt for the email (5 in 15 minutes block it, 429), so a stolen session
     cannot guess it. A wrong password is a ValidationError naming `field`."""
     try:
-        await accounts.authenticate(db, email, password, client_ip)
+        await authenticate(db, email, password, client_ip)
     except AuthError as exc:
         raise ValidationError("is not correct", field=field) from exc
 
@@ -38,13 +40,13 @@ async def change_password(
     API tokens stay valid (revoke them on the account page)."""
     await check_password(db, email, current, client_ip, field="current_password")
     try:
-        accounts.validate_password(new)
+        validate_password(new)
     except ValidationError as exc:
         raise ValidationError(exc.message, field="new_password") from exc
     if new == current:
         raise ValidationError("must differ from the current password", field="new_password")
-    password_hash = accounts.hash_password(new)  # slow on purpose: before the user's lock
-    return await _store_password(db, user_id, password_hash, accounts.sha256(keep) if keep else None)
+    password_hash = hash_password(new)  # slow on purpose: before the user's lock
+    return await _store_password(db, user_id, password_hash, sha256(keep) if keep else None)
 
 
 @unit_of_work(source="account")
@@ -79,7 +81,7 @@ async def list_sessions(db: AsyncSession, user_id: int) -> list[UserSession]:
 @unit_of_work(source="account")
 async def end_other_sessions(db: AsyncSession, user_id: int, keep: str | None) -> int:
     """Sign out every session of the user but `keep` (the caller's); the number ended."""
-    return await _end_sessions(db, user_id, accounts.sha256(keep) if keep else None)
+    return await _end_sessions(db, user_id, sha256(keep) if keep else None)
 
 
 @unit_of_work(source="account")

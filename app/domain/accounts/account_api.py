@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import UserSession
 from app.domain.accounts import account
-from app.domain.accounts import services as accounts
 from app.domain.accounts.auth import session_token
+from app.domain.accounts.hashing import sha256
 from app.domain.accounts.schemas import (
     CurrentUser,
     PasswordChange,
@@ -47,7 +47,7 @@ def session_out(row: UserSession, current_raw: str | None) -> SessionOut:
         last_seen_at=row.last_seen_at.isoformat() if row.last_seen_at else None,
         user_agent=row.user_agent,
         device=account.describe_agent(row.user_agent),
-        current=current_raw is not None and row.token_hash == accounts.sha256(current_raw),
+        current=current_raw is not None and row.token_hash == sha256(current_raw),
     )
 
 

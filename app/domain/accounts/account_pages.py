@@ -16,9 +16,10 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.accounts import account
-from app.domain.accounts import services as accounts
+from app.domain.accounts import tokens as token_svc
 from app.domain.accounts.account_api import client_ip, own_session
 from app.domain.accounts.auth import user_zone
+from app.domain.accounts.hashing import sha256
 from app.domain.accounts.schemas import CurrentUser
 from app.lib.bounds import PathId
 from app.lib.csrf import CSRF_COOKIE, SESSION_COOKIE
@@ -79,14 +80,14 @@ class AccountPages(Controller):
     ) -> Template:
         zone = ZoneInfo(user_zone(request, user))
         current = own_session(request)
-        current_digest = accounts.sha256(current) if current else None
+        current_digest = sha256(current) if current else None
 
         def local(value: datetime | None) -> str:
             return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "never"
 
         tokens = [
             {"id": t.id, "name": t.name, "created": local(t.created_at), "last_used": local(t.last_used_at)}
-            for t in await accounts.list_tokens(db, user.id)
+            for t in await token_svc.list_tokens(db, user.id)
         ]
         sessions = [
             {
@@ -172,7 +173,7 @@ class AccountPages(Controller):
         name = _form_str(form, "token_name")
         try:
             try:
-                token, raw = await accounts.create_token(db_session, current_user.id, name)
+                token, raw = await token_svc.create_token(db_session, current_user.id, name)
             except ValidationError as exc:
                 raise ValidationError(exc.message, field="token_name") from exc
         except AppError as exc:
@@ -181,7 +182,7 @@ class AccountPages(Controller):
 
     @post("/tokens/{token_id:int}/delete", name="accounts:account-token-delete")
     async def revoke_token(self, token_id: PathId, current_user: CurrentUserDep, db_session: DB) -> Response[Any]:
-        if not await accounts.delete_token(db_session, current_user.id, token_id):
+        if not await token_svc.delete_token(db_session, current_user.id, token_id):
             raise NotFoundError("token")
         return see_other("/account?done=token-revoked")
 

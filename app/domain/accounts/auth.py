@@ -11,10 +11,12 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
-from app.domain.accounts import services as accounts
+from app.domain.accounts.hashing import sha256
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.token_usage import note_token_use
+from app.domain.accounts.user_lookup import user_for_credential
 from app.lib.csrf import SESSION_COOKIE, bearer_token, settings_of
+from app.lib.signing import unsign
 
 _STATE_KEY = "momentum_user"
 
@@ -28,7 +30,7 @@ def session_token(request: Request[Any, Any, Any]) -> str | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
-    return accounts.unsign(settings_of(request).secret_key, raw)
+    return unsign(settings_of(request).secret_key, raw)
 
 
 async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
@@ -41,15 +43,15 @@ async def resolve_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
     fast = request.app.state.get("credential_reader")
     token = bearer_token(request)
     if token is not None:
-        user = await accounts.user_for_credential("t", token, maker, fast)
+        user = await user_for_credential("t", token, maker, fast)
         if user is not None:
-            note_token_use(accounts.sha256(token), maker)
+            note_token_use(sha256(token), maker)
     else:
         raw = session_token(request)
         if raw is not None:
-            user = await accounts.user_for_credential("s", raw, maker, fast)
+            user = await user_for_credential("s", raw, maker, fast)
             if user is not None:
-                note_token_use(accounts.sha256(raw), maker, "s")  # last seen, once a minute
+                note_token_use(sha256(raw), maker, "s")  # last seen, once a minute
     state[_STATE_KEY] = user
     return user
 

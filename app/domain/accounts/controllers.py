@@ -11,8 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ApiToken, User
-from app.domain.accounts import account
-from app.domain.accounts import services as accounts
+from app.domain.accounts import account, login, sessions, signup, tokens, user_settings
 from app.domain.accounts.account_pages import sentence
 from app.domain.accounts.auth import session_token
 from app.domain.accounts.layout import load_layout, settings_context
@@ -25,6 +24,7 @@ from app.domain.accounts.schemas import (
     TokenCreated,
     TokenOut,
 )
+from app.domain.accounts.validation import normalize_email
 from app.lib.bounds import PathId
 from app.lib.csrf import CSRF_COOKIE, SESSION_COOKIE, settings_of
 from app.lib.errors import AppError, NotFoundError
@@ -58,12 +58,12 @@ def _login_cookie(request: Request[Any, Any, Any], response: Response[Any], raw:
     settings = settings_of(request)
     response.set_cookie(
         SESSION_COOKIE,
-        accounts.sign(settings.secret_key, raw),
+        sign(settings.secret_key, raw),
         httponly=True,
         samesite="lax",
         secure=not settings.dev,
         path="/",
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        max_age=int(sessions.SESSION_TTL.total_seconds()),
     )
     # A new session, a new CSRF token (CONTRACT section 6): the old one is worthless now.
     set_csrf_cookie(request, response, session_csrf_token(settings.secret_key, raw))
@@ -128,7 +128,7 @@ class AuthPagesController(Controller):
         email = _form_str(form, "email")
         target = safe_target(_form_str(form, "next"))
         try:
-            user = await accounts.authenticate(db_session, email, _form_str(form, "password"), client_ip(request))
+            user = await login.authenticate(db_session, email, _form_str(form, "password"), client_ip(request))
         except AppError as exc:
             return page(
                 request,
@@ -141,8 +141,8 @@ class AuthPagesController(Controller):
         # A fresh session id on every login (no fixation).
         old = session_token(request)
         if old:
-            await accounts.end_session(db_session, old)
-        raw = await accounts.create_session(db_session, user.id, request.headers.get("user-agent"))
+            await sessions.end_session(db_session, old)
+        raw = await sessions.create_session(db_session, user.id, request.headers.get("user-agent"))
         response = see_other(target)
         _login_cookie(request, response, raw)
         return response
@@ -172,7 +172,7 @@ class AuthPagesController(Controller):
                 timezones=all_timezones(),
             )
         try:
-            await accounts.check_signup_rate(client_ip(request))
+            await signup.check_signup_rate(client_ip(request))
         except AppError as exc:
             return page(
                 request,
@@ -183,7 +183,7 @@ class AuthPagesController(Controller):
                 timezones=all_timezones(),
             )
         # Every problem at once, each next to its field and in the summary (not one per try).
-        errors = accounts.signup_errors(
+        errors = signup.signup_errors(
             values["email"],
             _form_str(form, "password"),
             _form_str(form, "password_confirm"),
@@ -192,7 +192,7 @@ class AuthPagesController(Controller):
         )
         if not errors:
             try:
-                await accounts.sign_up(
+                await signup.sign_up(
                     db_session,
                     email=values["email"],
                     password=_form_str(form, "password"),
@@ -218,7 +218,7 @@ class AuthPagesController(Controller):
         response = see_other("/login?registered=1")
         response.set_cookie(
             SIGNUP_COOKIE,
-            sign(settings.secret_key, accounts.normalize_email(values["email"])),
+            sign(settings.secret_key, normalize_email(values["email"])),
             httponly=True,
             samesite="lax",
             secure=not settings.dev,
@@ -231,7 +231,7 @@ class AuthPagesController(Controller):
     async def logout(self, request: Request[Any, Any, Any], db_session: DB) -> Redirect:
         raw = session_token(request)
         if raw:
-            await accounts.end_session(db_session, raw)
+            await sessions.end_session(db_session, raw)
         response = see_other("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")  # the next visitor of this browser starts afresh
@@ -310,7 +310,7 @@ class SettingsPageController(Controller):
                 streak_min = int(values["streak_min_minutes"] or "0")
             except ValueError as exc:
                 raise AppError("must be a whole number of minutes", field="streak_min_minutes") from exc
-            user, zone_changed = await accounts.update_settings(
+            user, zone_changed = await user_settings.update_settings(
                 db_session,
                 current_user.id,
                 timezone=values["timezone"] or None,
@@ -341,17 +341,17 @@ class AccountsApiController(Controller):
     async def create_token(
         self, request: Request[Any, Any, Any], data: JSONBody[TokenCreate], db_session: DB
     ) -> TokenCreated:
-        user = await accounts.authenticate(db_session, data.email, data.password, client_ip(request))
-        token, raw = await accounts.create_token(db_session, user.id, data.name)
+        user = await login.authenticate(db_session, data.email, data.password, client_ip(request))
+        token, raw = await tokens.create_token(db_session, user.id, data.name)
         return TokenCreated(id=token.id, name=token.name, token=raw, created_at=token.created_at.isoformat())
 
     @get("/auth/tokens", summary="List your API tokens (without secrets)")
     async def list_tokens(self, current_user: CurrentUserDep, db_session: DB) -> list[TokenOut]:
-        return [token_out(t) for t in await accounts.list_tokens(db_session, current_user.id)]
+        return [token_out(t) for t in await tokens.list_tokens(db_session, current_user.id)]
 
     @delete("/auth/tokens/{token_id:int}", status_code=204, summary="Revoke an API token")
     async def delete_token(self, token_id: PathId, current_user: CurrentUserDep, db_session: DB) -> None:
-        if not await accounts.delete_token(db_session, current_user.id, token_id):
+        if not await tokens.delete_token(db_session, current_user.id, token_id):
             raise NotFoundError("token")
 
     @get("/me", summary="Your settings")
@@ -362,7 +362,7 @@ class AccountsApiController(Controller):
     async def patch_me(
         self, request: Request[Any, Any, Any], data: JSONBody[MeUpdate], current_user: CurrentUserDep, db_session: DB
     ) -> MeOut:
-        user, zone_changed = await accounts.update_settings(
+        user, zone_changed = await user_settings.update_settings(
             db_session,
             current_user.id,
             timezone=data.timezone,

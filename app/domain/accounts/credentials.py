@@ -29,7 +29,7 @@ from typing import Any
 
 from app.db.fastread import PgReader, SqliteReader
 
-# The columns of app.domain.accounts.services._USER_COLUMNS, in that order, then the
+# The columns of app.domain.accounts.user_lookup._USER_COLUMNS, in that order, then the
 # credential's expiry (sessions) or NULL (tokens: they do not expire).
 _USER_SELECT = (
     "SELECT users.id, users.email, users.timezone, users.standard_hours_per_day, users.working_days,"

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import CardLayout
 from app.db.uow import unit_of_work
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.accounts.services import OpenSession
+from app.domain.accounts.user_lookup import OpenSession
 from app.lib import cache as cache_lib
 from app.lib.bounds import Body
 from app.lib.errors import UnprocessableError

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.fastread import PgReader, SqliteReader
 from app.db.models import Project, Task, TimeEntry
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.accounts.services import OpenSession
+from app.domain.accounts.user_lookup import OpenSession
 from app.domain.planning.chart import ChartSeries, chart_series
 from app.domain.planning.estimate import Estimate, TaskTime, compute_estimate
 from app.domain.planning.forecast import BudgetSettings, Forecast, ProjectTime, compute_forecast

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import User
 from app.db.rollups import HISTORY_TTL_SECONDS, history
 from app.domain.accounts.schemas import UserPrefs
-from app.domain.accounts.services import time_stamp
+from app.domain.accounts.user_lookup import time_stamp
 from app.domain.productivity.streak import HistorySummary, extend_summary, summarize_history
 from app.lib import cache as cache_lib
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Goal, GoalTarget, Project, Task, TimeEntry, User, WeeklyTimeGoal
-from app.domain.accounts import services as accounts
+from app.domain.accounts.user_settings import update_settings
 from app.domain.tracking import validation as checks
 from app.domain.transfer.backup_format import (
     Backup,
@@ -57,7 +57,7 @@ async def restore_backup(
         if not writer.doomed and not result.dry_run:
             b = backup.user
             try:
-                await accounts.update_settings(
+                await update_settings(
                     session,
                     user.id,
                     timezone=b.timezone,
