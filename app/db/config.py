@@ -10,8 +10,8 @@ decided by `write_intent`, set per request by method (see app.asgi) and by comma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util import await_
 
 from app.settings import Settings
@@ -31,6 +31,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 write_intent: ContextVar[bool] = ContextVar("momentum_write_intent", default=False)
 skip_ping: ContextVar[bool] = ContextVar("momentum_skip_ping", default=False)
+# What opens a database session of its own (the app's sessionmaker, or a test's): the
+# services and background tasks that outlive a request's session take one.
+OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 """Set around a checkout whose caller retries a read that meets a dead connection
 (app/db/fastread.py PgReader): the pool's pre-ping is skipped for it."""
 

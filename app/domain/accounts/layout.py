@@ -17,10 +17,10 @@ import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config import OpenSession
 from app.db.models import CardLayout
 from app.db.uow import unit_of_work
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.accounts.user_lookup import OpenSession
 from app.lib import cache as cache_lib
 from app.lib.bounds import Body
 from app.lib.errors import UnprocessableError

@@ -15,16 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.config import writing
+from app.db.config import OpenSession, writing
 from app.db.models import ApiToken, UserSession
 
 log = logging.getLogger(__name__)
@@ -34,7 +31,6 @@ _MAX_REMEMBERED = 10_000
 _written: dict[str, float] = {}  # token hash -> time.monotonic() of this process's last write
 _tasks: set[asyncio.Task[bool]] = set()
 
-OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 async def _stamp(column: Any, key: Any, digest: str, open_db: OpenSession, now: datetime) -> bool:

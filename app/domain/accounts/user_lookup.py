@@ -7,21 +7,17 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import null, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config import OpenSession
 from app.db.models import ApiToken, User, UserSession
 from app.db.rawsql import read_utc
 from app.domain.accounts.credentials import CredentialReader, PgCredentialReader
 from app.domain.accounts.hashing import sha256
 from app.domain.accounts.schemas import CurrentUser
-
-OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 _USER_COLUMNS = (
     User.id,

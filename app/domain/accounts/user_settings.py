@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import rollups
 from app.db.models import User
 from app.db.uow import current_work, unit_of_work
-from app.domain.accounts.schemas import CurrentUser
 from app.domain.accounts.validation import (
     validate_standard_hours,
     validate_streak_min,
@@ -16,19 +15,6 @@ from app.domain.accounts.validation import (
     validate_working_days,
 )
 from app.lib.errors import AuthError
-
-
-def to_current_user(user: User) -> CurrentUser:
-    return CurrentUser(
-        id=user.id,
-        email=user.email,
-        timezone=user.timezone,
-        standard_hours_per_day=user.standard_hours_per_day,
-        working_days=tuple(user.working_days or ()),
-        streak_min_minutes=user.streak_min_minutes or 0,
-        streak_skip_non_working=bool(user.streak_skip_non_working),
-        refuse_overlaps=bool(user.refuse_overlaps),
-    )
 
 
 @unit_of_work()

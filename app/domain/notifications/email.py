@@ -12,8 +12,7 @@ the claim is given back too (the notice stays eligible until it is a day old).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -22,7 +21,7 @@ import aiosmtplib
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.config import writing
+from app.db.config import OpenSession, writing
 from app.db.models import Notification, NotificationPrefs, User
 from app.domain.notifications.config import NotifyConfig, SmtpConfig
 from app.domain.notifications.prefs import from_stored
@@ -31,7 +30,6 @@ __all__ = ["build_message", "send_due", "send_message"]
 
 log = logging.getLogger("momentum.notifications")
 
-OpenSession = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 WINDOW = timedelta(hours=24)
 PAGE = 200
 

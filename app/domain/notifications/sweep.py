@@ -18,11 +18,12 @@ from typing import Any
 import msgspec
 from sqlalchemy import or_, select
 
+from app.db.config import OpenSession
 from app.db.models import NotificationPrefs, User
 from app.domain.accounts.schemas import CurrentUser
 from app.domain.notifications.config import NotifyConfig
 from app.domain.notifications.derive import derive
-from app.domain.notifications.email import OpenSession, send_due
+from app.domain.notifications.email import send_due
 from app.lib import clock
 
 __all__ = ["SweepResult", "run_sweeper", "sweep_once"]

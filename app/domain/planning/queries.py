@@ -18,8 +18,6 @@ and every write touching days older than 81 days bumps that version
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +25,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config import OpenSession
 from app.db.fastread import PgReader, SqliteReader
 from app.db.rawsql import bind_utc as _bind
 from app.db.rawsql import read_utc as _utc
@@ -156,7 +155,7 @@ def _budget(row: Any) -> BudgetSettings:
 
 
 async def load_forecast_input(
-    open_db: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    open_db: OpenSession,
     reader: SqliteReader | PgReader | None,
     user_id: int,
     project_id: int,

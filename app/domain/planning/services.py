@@ -12,10 +12,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config import OpenSession
 from app.db.fastread import PgReader, SqliteReader
 from app.db.models import Project, Task, TimeEntry
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.accounts.user_lookup import OpenSession
 from app.domain.planning.chart import ChartSeries, chart_series
 from app.domain.planning.estimate import Estimate, TaskTime, compute_estimate
 from app.domain.planning.forecast import BudgetSettings, Forecast, ProjectTime, compute_forecast

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.config import OpenSession
 from app.db.fastread import PgReader, SqliteReader
 from app.domain.accounts.schemas import CurrentUser
-from app.domain.accounts.user_lookup import OpenSession
 from app.domain.goals.compute import goals_progress
 from app.domain.productivity import queries
 from app.domain.productivity.figures import compute_stats_and_base

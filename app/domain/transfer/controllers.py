@@ -132,7 +132,7 @@ async def release(db_session: AsyncSession) -> None:
     await db_session.commit()
 
 
-async def start(
+async def start_import(
     maker: async_sessionmaker[AsyncSession], user_id: int, upload: UploadFile
 ) -> tuple[ImportJob, Path]:
     """Take the user's import lock (a job; 409 when another import keeps running) and copy
@@ -213,7 +213,7 @@ class TransferApi(Controller):
         zone = check_options(data.format, data.timezone or None, current_user, settings.timezone)
         await release(db_session)
         maker = sessionmaker_of(request)
-        job, path = await start(maker, current_user.id, data.file)
+        job, path = await start_import(maker, current_user.id, data.file)
         result = await run_import(
             maker,
             current_user,

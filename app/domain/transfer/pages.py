@@ -34,7 +34,7 @@ from app.domain.transfer.controllers import (
     release,
     run_import,
     sessionmaker_of,
-    start,
+    start_import,
     truthy,
 )
 from app.domain.transfer.parsing import FORMAT_LABELS
@@ -144,7 +144,7 @@ class TransferPages(Controller):
         await release(db_session)
         maker = sessionmaker_of(request)
         try:
-            job, path = await start(maker, current_user.id, upload)
+            job, path = await start_import(maker, current_user.id, upload)
         except AppError as exc:
             return self._import_error(request, current_user, exc, values, exc.status_code, field="file")
         options: dict[str, Any] = {
